@@ -1,0 +1,1 @@
+//! A read-only FTP server for one directory.
