@@ -4,4 +4,15 @@
 //!
 //! The library never prints: it reports through [`events::EventSink`].
 
+pub mod distribute;
 pub mod events;
+pub mod fetch;
+pub mod netrc;
+pub mod plan;
+pub mod pool;
+pub mod report;
+pub mod run;
+pub mod stage;
+pub mod sync;
+pub mod url;
+pub mod walk;

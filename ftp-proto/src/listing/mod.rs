@@ -4,6 +4,10 @@
 //! Parsers never panic and never fail a whole listing: a line that cannot be
 //! read is skipped with a `log::warn!`.
 
+mod dos;
 mod entry;
+pub mod format;
+mod mlsd;
+mod unix;
 
 pub use entry::{Entry, EntryKind, FileTime, TimeAccuracy};
