@@ -53,10 +53,16 @@ mod tests {
     #[test]
     fn refuses_hostile_arguments() {
         for bad in [&b"a\rb"[..], b"a\nb", b"a\0b", b"\r\n"] {
-            assert!(matches!(encode("DELE", Some(bad)), Err(Error::InvalidArgument { command: "DELE" })));
+            assert!(matches!(
+                encode("DELE", Some(bad)),
+                Err(Error::InvalidArgument { command: "DELE" })
+            ));
         }
         assert_eq!(encode("NOOP", None).unwrap(), b"NOOP\r\n");
-        assert_eq!(encode("CWD", Some("répertoire".as_bytes())).unwrap(), "CWD répertoire\r\n".as_bytes());
+        assert_eq!(
+            encode("CWD", Some("répertoire".as_bytes())).unwrap(),
+            "CWD répertoire\r\n".as_bytes()
+        );
     }
 
     #[test]

@@ -190,22 +190,37 @@ mod tests {
 
     #[test]
     fn error_stays_small() {
-        assert!(std::mem::size_of::<Error>() <= 72, "{}", std::mem::size_of::<Error>());
+        assert!(
+            std::mem::size_of::<Error>() <= 72,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
     }
 
     #[test]
     fn classification() {
-        let r = |c| Error::Refused { command: "RETR", reply: Reply::single(c, "x").unwrap() };
+        let r = |c| Error::Refused {
+            command: "RETR",
+            reply: Reply::single(c, "x").unwrap(),
+        };
         assert!(r(421).is_transient() && r(421).is_service_closing());
         assert!(r(450).is_transient() && !r(450).is_permanent());
         assert!(r(550).is_permanent() && !r(550).is_transient());
         assert_eq!(r(550).code(), Some(550));
-        assert!(Error::Timeout { phase: Phase::DataRead }.is_transient());
-        let local = Error::Io { phase: Phase::LocalWrite, source: io::Error::other("disk full") };
+        assert!(Error::Timeout {
+            phase: Phase::DataRead
+        }
+        .is_transient());
+        let local = Error::Io {
+            phase: Phase::LocalWrite,
+            source: io::Error::other("disk full"),
+        };
         assert!(!local.is_transient());
         assert!(matches!(
             Error::io(Phase::ControlRead, io::ErrorKind::WouldBlock.into()),
-            Error::Timeout { phase: Phase::ControlRead }
+            Error::Timeout {
+                phase: Phase::ControlRead
+            }
         ));
     }
 }

@@ -28,7 +28,11 @@ impl Features {
     /// first and the last; each starts with a space).
     pub fn from_reply(reply: &Reply) -> Features {
         let lines = reply.lines();
-        let inner = if lines.len() >= 2 { &lines[1..lines.len() - 1] } else { &[][..] };
+        let inner = if lines.len() >= 2 {
+            &lines[1..lines.len() - 1]
+        } else {
+            &[][..]
+        };
         let entries = inner
             .iter()
             .filter_map(|l| {

@@ -102,13 +102,20 @@ pub struct Reply {
 impl Reply {
     /// Builds a reply from a code and its lines (used by servers and tests).
     pub fn new(code: ReplyCode, lines: Vec<Vec<u8>>) -> Reply {
-        let lines = if lines.is_empty() { vec![Vec::new()] } else { lines };
+        let lines = if lines.is_empty() {
+            vec![Vec::new()]
+        } else {
+            lines
+        };
         Reply { code, lines }
     }
 
     /// Builds a single-line reply; `None` when `code` is out of range.
     pub fn single(code: u16, text: &str) -> Option<Reply> {
-        Some(Reply::new(ReplyCode::new(code)?, vec![text.as_bytes().to_vec()]))
+        Some(Reply::new(
+            ReplyCode::new(code)?,
+            vec![text.as_bytes().to_vec()],
+        ))
     }
 
     /// The reply code.
@@ -421,25 +428,48 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_early() {
-        for bad in [&b"hello\r\n"[..], b"HTTP/1.1 200", b"22x ok\r\n", b"2200 ok\r\n", b"099 x\r\n", b"600 x\r\n"] {
+        for bad in [
+            &b"hello\r\n"[..],
+            b"HTTP/1.1 200",
+            b"22x ok\r\n",
+            b"2200 ok\r\n",
+            b"099 x\r\n",
+            b"600 x\r\n",
+        ] {
             assert!(parse(bad, &Limits::default()).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn bounds_hold() {
-        let limits = Limits { max_line: 64, max_lines: 4, max_reply: 200 };
+        let limits = Limits {
+            max_line: 64,
+            max_lines: 4,
+            max_reply: 200,
+        };
         let long = [b'2'; 100];
-        assert_eq!(parse(&long, &limits), Err(ReplyError::LineTooLong { limit: 64 }));
+        assert_eq!(
+            parse(&long, &limits),
+            Err(ReplyError::LineTooLong { limit: 64 })
+        );
         let many = b"200-a\r\nb\r\nc\r\nd\r\ne\r\n200 end\r\n";
-        assert!(matches!(parse(many, &limits), Err(ReplyError::ReplyTooLong { unit: "lines", .. })));
+        assert!(matches!(
+            parse(many, &limits),
+            Err(ReplyError::ReplyTooLong { unit: "lines", .. })
+        ));
         let mut big = b"200-x\r\n".to_vec();
         for _ in 0..4 {
             big.extend_from_slice(&[b'a'; 60]);
             big.extend_from_slice(b"\r\n");
         }
         assert!(matches!(
-            parse(&big, &Limits { max_lines: 100, ..limits }),
+            parse(
+                &big,
+                &Limits {
+                    max_lines: 100,
+                    ..limits
+                }
+            ),
             Err(ReplyError::ReplyTooLong { unit: "bytes", .. })
         ));
     }
@@ -460,7 +490,12 @@ mod tests {
     fn encode_round_trips() {
         let r = Reply::new(
             ReplyCode::new(211).unwrap(),
-            vec![b"Features:".to_vec(), b"211 inner".to_vec(), b" MLST".to_vec(), b"End".to_vec()],
+            vec![
+                b"Features:".to_vec(),
+                b"211 inner".to_vec(),
+                b" MLST".to_vec(),
+                b"End".to_vec(),
+            ],
         );
         let wire = r.encode();
         let back = check_prefixes(&wire);

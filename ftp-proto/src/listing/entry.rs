@@ -198,7 +198,12 @@ mod tests {
         assert_eq!(t.unix_secs, 1_709_211_909);
         assert_eq!(t.to_civil(), (2024, 2, 29, 13, 5, 9));
         assert!(FileTime::from_civil(2023, 2, 29, 0, 0, 0, TimeAccuracy::Exact).is_none());
-        assert_eq!(FileTime::from_civil(1970, 1, 1, 0, 0, 0, TimeAccuracy::Exact).unwrap().unix_secs, 0);
+        assert_eq!(
+            FileTime::from_civil(1970, 1, 1, 0, 0, 0, TimeAccuracy::Exact)
+                .unwrap()
+                .unix_secs,
+            0
+        );
         for days in [-800_000i64, -1, 0, 1, 59, 19_000, 2_000_000] {
             let (y, m, d) = civil_from_days(days);
             assert_eq!(days_from_civil(y, m, d), days);
