@@ -743,6 +743,26 @@ mod tests {
     }
 
     proptest! {
+        /// Any time within 180 days of "now", printed without its year as
+        /// `ls` does, reads back as the same time.
+        #[test]
+        fn inferred_year_round_trips(
+            now in -2_000_000_000i64..8_000_000_000,
+            offset_minutes in -259_200i64..=259_200,
+        ) {
+            let accuracy = TimeAccuracy::Approximate { day_only: false, year_inferred: true };
+            let written = FileTime { unix_secs: now - now.rem_euclid(60) + offset_minutes * 60, nanos: 0, accuracy };
+            let (_, month, day, hour, min, _) = written.to_civil();
+            const MONTHS: [&str; 12] =
+                ["jan", "FEB", "Mar", "apr", "May", "jun", "Jul", "aug", "Sep", "oct", "Nov", "DEC"];
+            let line = format!(
+                "-rw-r--r-- 1 u g 1 {} {day:>2} {hour:02}:{min:02} f",
+                MONTHS[month as usize - 1]
+            );
+            let e = parse_line(line.as_bytes(), &ListContext::at(now)).unwrap();
+            prop_assert_eq!(e.modified, Some(written), "{}", line);
+        }
+
         #[test]
         fn generated_lines_round_trip(
             name in proptest::collection::vec(
