@@ -34,8 +34,7 @@ pub fn find(text: &str, host: &str, user: Option<&str>) -> Option<NetrcEntry> {
     let mut tokens: Vec<String> = Vec::new();
     // Tokenize, skipping macdef bodies (which end at an empty line).
     while let Some(line) = lines.next() {
-        let mut words = line.split_whitespace().peekable();
-        while let Some(w) = words.next() {
+        for w in line.split_whitespace() {
             if w == "macdef" {
                 for body in lines.by_ref() {
                     if body.trim().is_empty() {
