@@ -41,6 +41,8 @@ mod base64;
 mod parse;
 mod validate;
 
+pub(crate) use validate::normalize;
+
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -27,7 +27,7 @@ pub fn decode(text: &str) -> Result<Vec<u8>, Base64Error> {
     let symbols: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
     let padding = symbols.iter().rev().take_while(|&&b| b == b'=').count();
     let data = &symbols[..symbols.len() - padding];
-    if padding > 2 || (padding > 0 && symbols.len() % 4 != 0) {
+    if padding > 2 || (padding > 0 && !symbols.len().is_multiple_of(4)) {
         return Err(Base64Error::BadPadding);
     }
     if data.len() % 4 == 1 {
