@@ -1,1 +1,307 @@
-//! (in progress)
+//! Fetching one file: download into a temporary `.NAME.part` beside the
+//! final name, resume it with `REST` when the server allows, verify the
+//! size against the listing, set the mtime from the server's time, and only
+//! then rename it into place. The final name never holds a partial file.
+//!
+//! [`fetch_once`] is one attempt on one session; retries, backoff and events
+//! are the caller's (see `sync`). [`FetchError::is_transient`] tells which
+//! failures are worth another attempt.
+
+mod local;
+
+pub use local::{
+    ensure_dir, has_size, is_unchanged, link_or_copy, local_path, place, prune, remove_any,
+    same_time, set_mtime, system_time, temp_name, Carried,
+};
+
+use std::fs::{self, File};
+use std::io::{self, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use ftp_proto::client::Client;
+use ftp_proto::{FileTime, Phase};
+
+/// One file to fetch.
+#[derive(Clone, Copy, Debug)]
+pub struct FetchTarget<'a> {
+    /// The full remote path, raw bytes.
+    pub remote: &'a [u8],
+    /// Where the file ends up.
+    pub dest: &'a Path,
+    /// The temporary file it is downloaded into (same directory).
+    pub part: &'a Path,
+    /// The size the listing gave; checked after the transfer.
+    pub size: Option<u64>,
+    /// The server's modification time; set on the local file.
+    pub modified: Option<&'a FileTime>,
+}
+
+/// A file fetched and put in place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fetched {
+    /// Bytes received in this attempt.
+    pub received: u64,
+    /// The file's final size.
+    pub size: u64,
+    /// Where the transfer started (non-zero when a `.part` was resumed).
+    pub resumed_from: u64,
+}
+
+/// Why an attempt failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// The server or the connection failed.
+    #[error("{0}")]
+    Remote(ftp_proto::Error),
+    /// The local file could not be written, synced or renamed (disk full,
+    /// permissions): permanent for this file.
+    #[error("{}: {source}", path.display())]
+    Local {
+        /// The local path.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+    /// The transfer ended (with its final reply) before the listed size.
+    #[error("short file: got {got} of {expected} bytes")]
+    Short {
+        /// Bytes the local file holds.
+        got: u64,
+        /// Bytes the listing promised.
+        expected: u64,
+    },
+    /// The server sent more than the listed size: the file changed since it
+    /// was listed.
+    #[error("file grew while fetched: got {got} bytes, listing said {expected}")]
+    Long {
+        /// Bytes the local file holds.
+        got: u64,
+        /// Bytes the listing promised.
+        expected: u64,
+    },
+}
+
+impl FetchError {
+    /// Whether another attempt may succeed: dropped connections, timeouts,
+    /// `4yz` replies, broken sessions and size mismatches. A `5yz` refusal
+    /// (`550` no such file) and local errors are permanent.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            FetchError::Remote(e) => {
+                !e.is_permanent() && !matches!(e, ftp_proto::Error::InvalidArgument { .. })
+            }
+            FetchError::Local { .. } => false,
+            FetchError::Short { .. } | FetchError::Long { .. } => true,
+        }
+    }
+
+    fn local(path: &Path, source: io::Error) -> FetchError {
+        FetchError::Local {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// One attempt at fetching `target` on `client`.
+///
+/// An existing `.part` is resumed from its length when the server offers
+/// `REST STREAM`, the part is shorter than the listed size and (for exact
+/// listed times) it was written after the remote file last changed.
+/// When the server refuses the restart, the transfer starts again from 0
+/// on the same session. `on_bytes` is called with each chunk's size.
+pub fn fetch_once(
+    client: &mut Client,
+    target: &FetchTarget<'_>,
+    on_bytes: &mut dyn FnMut(u64),
+) -> Result<Fetched, FetchError> {
+    let rest_ok = client.features().map_err(FetchError::Remote)?.rest_stream();
+    let mut offset = if rest_ok { resume_offset(target) } else { 0 };
+    loop {
+        let mut file =
+            open_part(target.part, offset).map_err(|e| FetchError::local(target.part, e))?;
+        let mut seen = offset;
+        let result =
+            client.retr_expecting(target.remote, offset, target.size, &mut file, &mut |p| {
+                on_bytes(p.bytes.saturating_sub(seen));
+                seen = seen.max(p.bytes);
+            });
+        let received = match result {
+            Ok(n) => n,
+            Err(e) if offset > 0 && restart_refused(&e) && client.is_reusable() => {
+                log::debug!("restart refused ({e}); fetching from the start");
+                offset = 0;
+                continue;
+            }
+            Err(e) if matches!(e.phase(), Some(Phase::LocalWrite)) => {
+                return Err(FetchError::local(
+                    target.part,
+                    io::Error::other(e.to_string()),
+                ));
+            }
+            Err(e) => return Err(FetchError::Remote(e)),
+        };
+        let got = offset + received;
+        let on_disk = file
+            .metadata()
+            .map_err(|e| FetchError::local(target.part, e))?
+            .len();
+        if on_disk != got {
+            let why = format!("wrote {got} bytes but the file holds {on_disk}");
+            return Err(FetchError::local(target.part, io::Error::other(why)));
+        }
+        match target.size {
+            Some(expected) if got < expected => return Err(FetchError::Short { got, expected }),
+            Some(expected) if got > expected => return Err(FetchError::Long { got, expected }),
+            _ => {}
+        }
+        if let Some(m) = target.modified {
+            if let Err(e) = set_mtime(&file, m) {
+                // The bytes are right; a wrong time only costs a fetch next run.
+                log::warn!("cannot set the mtime of {}: {e}", target.part.display());
+            }
+        }
+        drop(file);
+        place(target.part, target.dest).map_err(|e| FetchError::local(target.dest, e))?;
+        return Ok(Fetched {
+            received,
+            size: got,
+            resumed_from: offset,
+        });
+    }
+}
+
+/// Whether an error at offset > 0 means the server will not restart there:
+/// `REST` refused, or `RETR` refusing the offset (some servers answer 554
+/// "invalid REST parameter" only at RETR).
+fn restart_refused(e: &ftp_proto::Error) -> bool {
+    match e {
+        ftp_proto::Error::Refused { command, .. }
+        | ftp_proto::Error::Unexpected { command, .. } => {
+            *command == "REST"
+                || (*command == "RETR" && e.code().is_some_and(|c| c == 554 || c == 501))
+        }
+        _ => false,
+    }
+}
+
+/// Where to restart: the `.part`'s length when it can be trusted, else 0.
+fn resume_offset(target: &FetchTarget<'_>) -> u64 {
+    let Ok(meta) = fs::symlink_metadata(target.part) else {
+        return 0;
+    };
+    if !meta.file_type().is_file() {
+        return 0;
+    }
+    let len = meta.len();
+    if len == 0 || target.size.is_some_and(|s| len >= s) {
+        return 0;
+    }
+    if let (Some(remote), Ok(written)) = (target.modified, meta.modified()) {
+        // A part last written before the remote file changed holds old bytes.
+        if remote.is_exact() && system_time(remote).is_some_and(|r| written < r) {
+            return 0;
+        }
+    }
+    len
+}
+
+/// Opens the temporary file: truncated at `offset` and positioned there.
+fn open_part(path: &Path, offset: u64) -> io::Result<File> {
+    if fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
+        remove_any(path)?;
+    }
+    if offset == 0 {
+        return File::create(path);
+    }
+    let mut file = File::options().write(true).open(path)?;
+    file.set_len(offset)?;
+    file.seek(SeekFrom::Start(offset))?;
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ftp_proto::reply::Reply;
+    use ftp_proto::TimeAccuracy;
+
+    fn refused(command: &'static str, code: u16) -> ftp_proto::Error {
+        ftp_proto::Error::Refused {
+            command,
+            reply: Reply::single(code, "no").unwrap(),
+        }
+    }
+
+    #[test]
+    fn classification() {
+        assert!(!FetchError::Remote(refused("RETR", 550)).is_transient());
+        assert!(FetchError::Remote(refused("RETR", 450)).is_transient());
+        assert!(FetchError::Remote(ftp_proto::Error::Closed {
+            phase: Phase::DataRead
+        })
+        .is_transient());
+        assert!(FetchError::Short {
+            got: 1,
+            expected: 2
+        }
+        .is_transient());
+        assert!(!FetchError::local(Path::new("x"), io::Error::other("disk full")).is_transient());
+        assert!(restart_refused(&refused("REST", 502)));
+        assert!(restart_refused(&refused("RETR", 554)));
+        assert!(!restart_refused(&refused("RETR", 550)));
+    }
+
+    #[test]
+    fn resume_only_a_trustworthy_part() {
+        let dir = tempfile::tempdir().unwrap();
+        let part = dir.path().join(".f.part");
+        let dest = dir.path().join("f");
+        let t = |size, modified| FetchTarget {
+            remote: b"f",
+            dest: &dest,
+            part: &part,
+            size,
+            modified,
+        };
+        assert_eq!(resume_offset(&t(Some(10), None)), 0, "no part");
+        fs::write(&part, b"12345").unwrap();
+        assert_eq!(resume_offset(&t(Some(10), None)), 5);
+        assert_eq!(resume_offset(&t(None, None)), 5);
+        assert_eq!(
+            resume_offset(&t(Some(5), None)),
+            0,
+            "complete parts are fetched again"
+        );
+        assert_eq!(resume_offset(&t(Some(3), None)), 0, "longer than the file");
+        let future = FileTime {
+            unix_secs: 4_000_000_000,
+            nanos: 0,
+            accuracy: TimeAccuracy::Exact,
+        };
+        assert_eq!(
+            resume_offset(&t(Some(10), Some(&future))),
+            0,
+            "remote changed after the part"
+        );
+        let past = FileTime {
+            unix_secs: 1_000_000_000,
+            ..future
+        };
+        assert_eq!(resume_offset(&t(Some(10), Some(&past))), 5);
+    }
+
+    #[test]
+    fn open_part_truncates_at_the_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let part = dir.path().join(".f.part");
+        fs::write(&part, b"0123456789").unwrap();
+        let f = open_part(&part, 4).unwrap();
+        assert_eq!(f.metadata().unwrap().len(), 4);
+        drop(f);
+        let f = open_part(&part, 0).unwrap();
+        assert_eq!(f.metadata().unwrap().len(), 0);
+    }
+}

@@ -1,1 +1,157 @@
-//! (in progress)
+//! Mirroring one remote tree into a local directory: [`sync_tree`].
+//!
+//! The walk is parallel (see [`crate::walk`]): workers list directories and
+//! fetch files from the same [`Pool`], files start downloading while the
+//! walk goes on, and each worker holds at most one session at a time and
+//! none while it waits for work, so a pool limit of one cannot deadlock.
+//!
+//! What happens to each entry of a listing:
+//! - Names that could escape the directory or break a command (empty, `.`,
+//!   `..`, `/`, NUL, CR, LF) are refused: recorded as failures, never
+//!   written (see [`crate::walk::check_name`]).
+//! - Symbolic links and special files are skipped with a warning: the
+//!   mirror holds regular files and directories only.
+//! - Directories are created locally (empty ones too) and listed in turn.
+//! - A file whose size and mtime match is not fetched again: first `dest`
+//!   is looked at (an interrupted earlier run), then `previous` (the copy
+//!   being replaced), whose file is hard-linked into `dest` (copied when
+//!   linking fails). Times are compared at one-second resolution; the
+//!   engine sets every local mtime from the listed time, so LIST times
+//!   (approximate, in the server's zone) compare just as well as MLSD
+//!   ones. When the listing lacks a time and a local file of the right
+//!   size exists, one MDTM is asked; when MDTM is refused the size alone
+//!   decides. When the listing lacks a size, one SIZE is asked.
+//! - Anything else is fetched (see [`crate::fetch`]): into `.NAME.part`,
+//!   resumed with REST where possible, verified, renamed into place.
+//!
+//! Transient failures (4yz, dropped connections, timeouts, short files) are
+//! retried with exponential backoff up to `max_retries` times; permanent
+//! ones (5yz, local write errors) are recorded in [`SyncStats::failures`]
+//! and the walk goes on. When every directory was listed, entries of `dest`
+//! the server does not have are removed, so `dest` equals the remote tree.
+//!
+//! The engine never prints; it reports through the [`EventSink`]
+//! (`DirListed`, `FileQueued`, `FileUnchanged`, throttled `Bytes`,
+//! `FileDone`, `Retry`, `Failed`, `Warning`). `ModuleStarted` and
+//! `ModuleFinished` are the caller's.
+
+mod engine;
+mod throttle;
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::events::EventSink;
+use crate::pool::{Pool, PoolError};
+
+/// What to mirror, where, and how.
+#[derive(Clone, Debug)]
+pub struct SyncOptions {
+    /// Module id, for events.
+    pub module: String,
+    /// The remote directory (raw bytes). Empty means the login directory.
+    pub remote_root: Vec<u8>,
+    /// The new copy being built. It may already hold complete files and
+    /// `.part` files from an interrupted earlier run: they are reused and
+    /// resumed.
+    pub dest: PathBuf,
+    /// The current copy: unchanged files are hard-linked from here (copied
+    /// when linking fails) instead of downloaded.
+    pub previous: Option<PathBuf>,
+    /// List and compare only; write nothing at all.
+    pub dry_run: bool,
+    /// Attempts after the first, per file or directory, for transient errors.
+    pub max_retries: u32,
+    /// Buffer size for transfers, in bytes (the sessions' own buffer is set
+    /// in the pool's client config; this one is kept for callers).
+    pub buffer_size: usize,
+    /// Threads listing and downloading; at most the pool's limit is used.
+    pub workers: usize,
+}
+
+impl SyncOptions {
+    /// Options with the usual defaults: no previous copy, not a dry run,
+    /// 3 retries, 64 KiB buffers, 4 workers.
+    pub fn new(
+        module: impl Into<String>,
+        remote_root: impl Into<Vec<u8>>,
+        dest: impl Into<PathBuf>,
+    ) -> SyncOptions {
+        SyncOptions {
+            module: module.into(),
+            remote_root: remote_root.into(),
+            dest: dest.into(),
+            previous: None,
+            dry_run: false,
+            max_retries: 3,
+            buffer_size: 64 * 1024,
+            workers: 4,
+        }
+    }
+}
+
+/// What a [`sync_tree`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncStats {
+    /// Files downloaded (and verified).
+    pub files_fetched: u64,
+    /// Files kept from `dest` or carried over from `previous`.
+    pub files_unchanged: u64,
+    /// Bytes received over the network, retries included (a resumed file
+    /// counts only the bytes that were missing).
+    pub bytes_fetched: u64,
+    /// Bytes of every regular file the server listed (the tree's size).
+    pub bytes_total: u64,
+    /// Directories listed, the root included.
+    pub dirs: u64,
+    /// Transient failures that were retried.
+    pub retries: u64,
+    /// `(relative path, error)` for every permanent failure, sorted.
+    pub failures: Vec<(String, String)>,
+    /// Dry run: relative paths that would be fetched, sorted.
+    pub would_fetch: Vec<String>,
+    /// Dry run: relative paths that are unchanged, sorted.
+    pub would_keep: Vec<String>,
+}
+
+/// Why a module as a whole could not be mirrored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// No session could be had: login refused, server unreachable or full.
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+    /// The remote root could not be listed.
+    #[error("cannot list {path}: {source}")]
+    Root {
+        /// The remote root, decoded lossily.
+        path: String,
+        /// The error.
+        #[source]
+        source: ftp_proto::Error,
+    },
+    /// The local directory could not be created.
+    #[error("cannot create {}: {source}", path.display())]
+    Local {
+        /// The directory.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Mirrors `opts.remote_root` into `opts.dest` with sessions from `pool`.
+///
+/// Returns `Err` only when the module as a whole cannot be mirrored (login
+/// refused, root not listable, `dest` not creatable, the server lost for
+/// good mid-walk). Per-file failures are in [`SyncStats::failures`]; after
+/// `Ok` with no failures, `dest` holds exactly the remote tree (regular
+/// files and directories).
+pub fn sync_tree(
+    pool: &Pool,
+    opts: &SyncOptions,
+    events: &dyn EventSink,
+) -> Result<SyncStats, SyncError> {
+    engine::Engine::new(pool, opts, events).run()
+}

@@ -1,0 +1,642 @@
+//! The engine behind [`super::sync_tree`]: the jobs, what a worker does
+//! with each, retries, statistics and the final clean-up.
+
+use std::collections::HashSet;
+use std::fs;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use ftp_proto::client::Client;
+use ftp_proto::{Entry, EntryKind, FileTime};
+
+use super::throttle::Throttle;
+use super::{SyncError, SyncOptions, SyncStats};
+use crate::events::{backoff, Event, EventSink};
+use crate::fetch::{
+    ensure_dir, fetch_once, has_size, is_unchanged, link_or_copy, local_path, prune, remove_any,
+    temp_name, FetchError, FetchTarget,
+};
+use crate::pool::{Pool, PoolError, PooledSession};
+use crate::walk::{check_name, list_dir, walk, NameProblem, Priority, QuitFlag};
+
+/// Deeper trees are refused (a server presenting a link loop as a
+/// directory would otherwise never end).
+const MAX_DEPTH: usize = 256;
+/// First and largest pause before retrying a transient failure.
+const RETRY_BACKOFF: (Duration, Duration) = (Duration::from_millis(250), Duration::from_secs(30));
+
+/// A unit of work in the walk's queue.
+enum Job {
+    /// List a directory (relative path, `""` for the root).
+    List { rel: Vec<u8>, depth: usize },
+    /// Fetch (or first check) a file.
+    Fetch(FileJob),
+}
+
+struct FileJob {
+    /// Relative path of the file.
+    rel: Vec<u8>,
+    /// Relative path of its temporary file.
+    part_rel: Vec<u8>,
+    size: Option<u64>,
+    modified: Option<FileTime>,
+    /// Ask SIZE/MDTM for what the listing lacked, then decide again
+    /// whether the file must be fetched.
+    check: bool,
+    /// `FileQueued` was sent.
+    announced: bool,
+}
+
+/// A directory that was listed: what its local copy must keep.
+struct Listed {
+    rel: Vec<u8>,
+    keep: HashSet<Vec<u8>>,
+}
+
+/// Why a worker could not get a session.
+enum NoSession {
+    /// The walk is stopping.
+    Quit,
+    /// The pool failed; retry later (counts as an attempt).
+    Transient(PoolError),
+}
+
+pub(super) struct Engine<'a> {
+    pool: &'a Pool,
+    opts: &'a SyncOptions,
+    events: &'a dyn EventSink,
+    /// The remote root without a trailing `/` (but `/` stays `/`).
+    root: Vec<u8>,
+    stats: Mutex<SyncStats>,
+    listed: Mutex<Vec<Listed>>,
+    fatal: Mutex<Option<SyncError>>,
+    quit: QuitFlag,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// `parent/name` as raw bytes (`name` alone at the root).
+fn join(parent: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut p = Vec::with_capacity(parent.len() + 1 + name.len());
+    if !parent.is_empty() {
+        p.extend_from_slice(parent);
+        p.push(b'/');
+    }
+    p.extend_from_slice(name);
+    p
+}
+
+/// Whether another attempt may help after a protocol error.
+fn is_transient(e: &ftp_proto::Error) -> bool {
+    !e.is_permanent() && !matches!(e, ftp_proto::Error::InvalidArgument { .. })
+}
+
+impl<'a> Engine<'a> {
+    pub(super) fn new(
+        pool: &'a Pool,
+        opts: &'a SyncOptions,
+        events: &'a dyn EventSink,
+    ) -> Engine<'a> {
+        let mut root = opts.remote_root.clone();
+        while root.len() > 1 && root.ends_with(b"/") {
+            root.pop();
+        }
+        Engine {
+            pool,
+            opts,
+            events,
+            root,
+            stats: Mutex::new(SyncStats::default()),
+            listed: Mutex::new(Vec::new()),
+            fatal: Mutex::new(None),
+            quit: QuitFlag::default(),
+        }
+    }
+
+    pub(super) fn run(self) -> Result<SyncStats, SyncError> {
+        if !self.opts.dry_run {
+            fs::create_dir_all(&self.opts.dest).map_err(|source| SyncError::Local {
+                path: self.opts.dest.clone(),
+                source,
+            })?;
+        }
+        let limit_before = self.pool.limit();
+        let workers = self.opts.workers.clamp(1, limit_before.max(1));
+        let root = Job::List {
+            rel: Vec::new(),
+            depth: 0,
+        };
+        let priority = |job: &Job| match job {
+            Job::List { .. } => Priority::High,
+            Job::Fetch(_) => Priority::Normal,
+        };
+        walk(
+            workers,
+            vec![root],
+            priority,
+            |job, out| self.handle(job, out),
+            &self.quit,
+        );
+
+        let limit_after = self.pool.limit();
+        if limit_after < limit_before {
+            self.warn(format!(
+                "{} allows only {limit_after} session(s); {limit_before} were configured",
+                self.pool.key()
+            ));
+        }
+        if let Some(e) = lock(&self.fatal).take() {
+            return Err(e);
+        }
+        if !self.opts.dry_run {
+            self.clean_up();
+        }
+        let mut stats = std::mem::take(&mut *lock(&self.stats));
+        stats.failures.sort();
+        stats.would_fetch.sort();
+        stats.would_keep.sort();
+        Ok(stats)
+    }
+
+    fn handle(&self, job: Job, out: &mut Vec<Job>) {
+        match job {
+            Job::List { rel, depth } => self.list(rel, depth, out),
+            Job::Fetch(file) => self.fetch(file),
+        }
+    }
+
+    // ---- listing ----
+
+    fn list(&self, rel: Vec<u8>, depth: usize, out: &mut Vec<Job>) {
+        let path = self.remote_dir(&rel);
+        let mut attempt = 0;
+        let entries = loop {
+            attempt += 1;
+            let mut session = match self.session() {
+                Ok(s) => s,
+                Err(NoSession::Quit) => return,
+                Err(NoSession::Transient(e)) => {
+                    if self.pause(&rel, attempt, &e.to_string()) {
+                        continue;
+                    }
+                    return self.abort(SyncError::Pool(e));
+                }
+            };
+            let listed = list_dir(&mut session, path.as_deref());
+            drop(session);
+            match listed {
+                Ok((entries, _method)) => break entries,
+                Err(e) => {
+                    if is_transient(&e) && self.pause(&rel, attempt, &e.to_string()) {
+                        continue;
+                    }
+                    if rel.is_empty() {
+                        return self.abort(SyncError::Root {
+                            path: lossy(&self.root),
+                            source: e,
+                        });
+                    }
+                    return self.fail(&rel, e.to_string());
+                }
+            }
+        };
+        self.event(Event::DirListed {
+            module: self.opts.module.clone(),
+            path: lossy(&rel),
+            entries: entries.len(),
+        });
+        lock(&self.stats).dirs += 1;
+        self.consider_entries(&rel, depth, entries, out);
+    }
+
+    /// Decides what to do with every entry of a listed directory.
+    fn consider_entries(&self, rel: &[u8], depth: usize, entries: Vec<Entry>, out: &mut Vec<Job>) {
+        let names: HashSet<Vec<u8>> = entries.iter().map(|e| e.name.clone()).collect();
+        let mut keep = HashSet::with_capacity(entries.len() * 2);
+        for entry in entries {
+            let child = join(rel, &entry.name);
+            match check_name(&entry.name) {
+                Ok(()) => {}
+                // Some listings include `.` and `..` themselves: harmless.
+                Err(NameProblem::Dots) if entry.is_dir() => continue,
+                Err(problem) => {
+                    self.fail(
+                        &child,
+                        format!("refused a name from the listing: {problem}"),
+                    );
+                    continue;
+                }
+            }
+            match &entry.kind {
+                EntryKind::Dir => {
+                    if depth + 1 > MAX_DEPTH {
+                        self.fail(&child, format!("deeper than {MAX_DEPTH} levels"));
+                        continue;
+                    }
+                    if !self.opts.dry_run {
+                        if let Err(e) = ensure_dir(&local_path(&self.opts.dest, &child)) {
+                            self.fail(&child, format!("cannot create the directory: {e}"));
+                            continue;
+                        }
+                    }
+                    keep.insert(entry.name.clone());
+                    out.push(Job::List {
+                        rel: child,
+                        depth: depth + 1,
+                    });
+                }
+                EntryKind::File => {
+                    let part_name = temp_name(&entry.name, |n| names.contains(n));
+                    keep.insert(entry.name.clone());
+                    keep.insert(part_name.clone());
+                    let job = FileJob {
+                        part_rel: join(rel, &part_name),
+                        rel: child,
+                        size: entry.size,
+                        modified: entry.modified,
+                        check: false,
+                        announced: false,
+                    };
+                    self.consider_file(job, out);
+                }
+                EntryKind::Symlink { target } => {
+                    let target = target.as_deref().map(lossy).unwrap_or_default();
+                    self.warn(format!(
+                        "skipping symbolic link {} -> {target}",
+                        self.display(&child)
+                    ));
+                }
+                _ => self.warn(format!(
+                    "skipping {}: not a file or directory",
+                    self.display(&child)
+                )),
+            }
+        }
+        if !self.opts.dry_run {
+            lock(&self.listed).push(Listed {
+                rel: rel.to_vec(),
+                keep,
+            });
+        }
+    }
+
+    /// A file from a listing: keep it, carry it over, or queue it.
+    fn consider_file(&self, mut job: FileJob, out: &mut Vec<Job>) {
+        lock(&self.stats).bytes_total += job.size.unwrap_or(0);
+        match (job.size, job.modified.is_some()) {
+            (Some(_), true) => {
+                if self.keep_if_unchanged(&job) {
+                    return;
+                }
+            }
+            _ => {
+                // The listing lacked a size or time: SIZE/MDTM before
+                // deciding, but only when a local file could match.
+                let dest = local_path(&self.opts.dest, &job.rel);
+                let prev = self.opts.previous.as_ref().map(|p| local_path(p, &job.rel));
+                let candidate =
+                    has_size(&dest, job.size) || prev.is_some_and(|p| has_size(&p, job.size));
+                if candidate || job.size.is_none() {
+                    job.check = true;
+                    out.push(Job::Fetch(job));
+                    return;
+                }
+            }
+        }
+        self.queue_fetch(job, out);
+    }
+
+    fn queue_fetch(&self, mut job: FileJob, out: &mut Vec<Job>) {
+        if self.announce_fetch(&job) {
+            job.announced = true;
+            out.push(Job::Fetch(job));
+        }
+    }
+
+    /// Reports that `job` must be fetched; in a dry run records it instead
+    /// and returns `false` (nothing is fetched).
+    fn announce_fetch(&self, job: &FileJob) -> bool {
+        self.event(Event::FileQueued {
+            module: self.opts.module.clone(),
+            path: lossy(&job.rel),
+            size: job.size,
+        });
+        if self.opts.dry_run {
+            lock(&self.stats).would_fetch.push(lossy(&job.rel));
+            return false;
+        }
+        true
+    }
+
+    /// Keeps the file from `dest` or carries it over from `previous` when it
+    /// is unchanged there. Needs the size; without a time the size decides.
+    fn keep_if_unchanged(&self, job: &FileJob) -> bool {
+        let Some(size) = job.size else {
+            return false;
+        };
+        let modified = job.modified.as_ref();
+        let dest = local_path(&self.opts.dest, &job.rel);
+        if is_unchanged(&dest, size, modified) {
+            self.unchanged(job, size);
+            return true;
+        }
+        let Some(previous) = &self.opts.previous else {
+            return false;
+        };
+        let prev = local_path(previous, &job.rel);
+        if !is_unchanged(&prev, size, modified) {
+            return false;
+        }
+        if !self.opts.dry_run {
+            let part = local_path(&self.opts.dest, &job.part_rel);
+            if let Err(e) = link_or_copy(&prev, &dest, &part, modified) {
+                self.warn(format!(
+                    "cannot carry {} over from the previous copy ({e}); fetching it",
+                    self.display(&job.rel)
+                ));
+                return false;
+            }
+        }
+        self.unchanged(job, size);
+        true
+    }
+
+    fn unchanged(&self, job: &FileJob, size: u64) {
+        {
+            let mut stats = lock(&self.stats);
+            stats.files_unchanged += 1;
+            if self.opts.dry_run {
+                stats.would_keep.push(lossy(&job.rel));
+            }
+        }
+        self.event(Event::FileUnchanged {
+            module: self.opts.module.clone(),
+            path: lossy(&job.rel),
+            size,
+        });
+    }
+
+    // ---- fetching ----
+
+    fn fetch(&self, mut job: FileJob) {
+        let remote = self.remote_file(&job.rel);
+        let dest = local_path(&self.opts.dest, &job.rel);
+        let part = local_path(&self.opts.dest, &job.part_rel);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut session = match self.session() {
+                Ok(s) => s,
+                Err(NoSession::Quit) => return,
+                Err(NoSession::Transient(e)) => {
+                    if self.pause(&job.rel, attempt, &e.to_string()) {
+                        continue;
+                    }
+                    return self.abort(SyncError::Pool(e));
+                }
+            };
+            if job.check {
+                match self.complete_metadata(&mut session, &remote, &mut job) {
+                    Ok(()) => {}
+                    Err(e) => {
+                        drop(session);
+                        if is_transient(&e) && self.pause(&job.rel, attempt, &e.to_string()) {
+                            continue;
+                        }
+                        return self.fail(&job.rel, e.to_string());
+                    }
+                }
+                job.check = false;
+                if self.keep_if_unchanged(&job) {
+                    return;
+                }
+                if !job.announced {
+                    if !self.announce_fetch(&job) {
+                        return;
+                    }
+                    job.announced = true;
+                }
+            }
+            let target = FetchTarget {
+                remote: &remote,
+                dest: &dest,
+                part: &part,
+                size: job.size,
+                modified: job.modified.as_ref(),
+            };
+            let mut throttle = Throttle::new();
+            let result = fetch_once(&mut session, &target, &mut |n| {
+                if let Some(delta) = throttle.add(n) {
+                    self.bytes(delta);
+                }
+            });
+            drop(session);
+            if let Some(delta) = throttle.take() {
+                self.bytes(delta);
+            }
+            lock(&self.stats).bytes_fetched += throttle.total();
+            match result {
+                Ok(done) => {
+                    lock(&self.stats).files_fetched += 1;
+                    self.event(Event::FileDone {
+                        module: self.opts.module.clone(),
+                        path: lossy(&job.rel),
+                        bytes: done.size,
+                    });
+                    return;
+                }
+                Err(e) => {
+                    if let FetchError::Long { .. } = e {
+                        // The file changed since it was listed: start over
+                        // with its new size.
+                        let _ = remove_any(&part);
+                        job.size = None;
+                        job.check = true;
+                    }
+                    if e.is_transient() && self.pause(&job.rel, attempt, &e.to_string()) {
+                        continue;
+                    }
+                    if !e.is_transient() {
+                        let _ = remove_any(&part);
+                    }
+                    return self.fail(&job.rel, e.to_string());
+                }
+            }
+        }
+    }
+
+    /// Asks SIZE when the listing gave no size, and MDTM when it gave no
+    /// time. A server without SIZE or MDTM (500/502) leaves them unknown.
+    fn complete_metadata(
+        &self,
+        client: &mut Client,
+        remote: &[u8],
+        job: &mut FileJob,
+    ) -> ftp_proto::Result<()> {
+        let unsupported = |e: &ftp_proto::Error| matches!(e.code(), Some(500 | 501 | 502 | 504));
+        if job.size.is_none() {
+            match client.size(remote) {
+                Ok(n) => job.size = Some(n),
+                Err(e) if unsupported(&e) && client.is_reusable() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if job.modified.is_none() {
+            match client.mdtm(remote) {
+                Ok(t) => job.modified = Some(t),
+                Err(e)
+                    if (unsupported(&e) || matches!(e, ftp_proto::Error::BadReply { .. }))
+                        && client.is_reusable() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    // ---- sessions, retries, reporting ----
+
+    /// A session from the pool. A wait that timed out only because every
+    /// session was busy (other workers or modules are transferring) is not
+    /// a failure: the worker waits again.
+    fn session(&self) -> Result<PooledSession, NoSession> {
+        loop {
+            if self.quit.is_set() {
+                return Err(NoSession::Quit);
+            }
+            match self.pool.get() {
+                Ok(s) => return Ok(s),
+                Err(PoolError::Timeout {
+                    last_error: None, ..
+                }) => {
+                    log::debug!(
+                        "every session to {} is busy; waiting again",
+                        self.pool.key()
+                    );
+                }
+                Err(e @ PoolError::Refused { .. }) => {
+                    self.abort(SyncError::Pool(e));
+                    return Err(NoSession::Quit);
+                }
+                Err(e) => return Err(NoSession::Transient(e)),
+            }
+        }
+    }
+
+    /// Before attempt `attempt + 1` of `rel`: reports the retry and sleeps.
+    /// `false` when the retries are spent or the walk is stopping.
+    fn pause(&self, rel: &[u8], attempt: u32, error: &str) -> bool {
+        if attempt > self.opts.max_retries || self.quit.is_set() {
+            return false;
+        }
+        let delay = backoff(attempt, RETRY_BACKOFF.0, RETRY_BACKOFF.1);
+        lock(&self.stats).retries += 1;
+        self.event(Event::Retry {
+            module: self.opts.module.clone(),
+            what: self.display(rel),
+            attempt,
+            error: error.to_string(),
+            delay,
+        });
+        let until = Instant::now() + delay;
+        while !self.quit.is_set() {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(50)));
+        }
+        !self.quit.is_set()
+    }
+
+    /// Records a permanent failure of one path; the walk goes on.
+    fn fail(&self, rel: &[u8], error: String) {
+        log::warn!("{}: {}", self.display(rel), error);
+        self.event(Event::Failed {
+            module: self.opts.module.clone(),
+            path: lossy(rel),
+            error: error.clone(),
+        });
+        lock(&self.stats).failures.push((lossy(rel), error));
+    }
+
+    /// Stops the walk: the module cannot be mirrored.
+    fn abort(&self, e: SyncError) {
+        let mut fatal = lock(&self.fatal);
+        if fatal.is_none() {
+            self.event(Event::Failed {
+                module: self.opts.module.clone(),
+                path: String::new(),
+                error: e.to_string(),
+            });
+            *fatal = Some(e);
+        }
+        self.quit.quit();
+    }
+
+    fn warn(&self, message: String) {
+        log::warn!("{message}");
+        self.event(Event::Warning { message });
+    }
+
+    fn bytes(&self, delta: u64) {
+        self.event(Event::Bytes {
+            module: self.opts.module.clone(),
+            delta,
+        });
+    }
+
+    fn event(&self, e: Event) {
+        self.events.event(&e);
+    }
+
+    /// A relative path for messages: `module:path`.
+    fn display(&self, rel: &[u8]) -> String {
+        format!("{}:/{}", self.opts.module, lossy(rel))
+    }
+
+    /// The remote path of a directory (`None`: the login directory).
+    fn remote_dir(&self, rel: &[u8]) -> Option<Vec<u8>> {
+        if rel.is_empty() && self.root.is_empty() {
+            None
+        } else {
+            Some(self.remote_file(rel))
+        }
+    }
+
+    /// The remote path of `rel` under the root.
+    fn remote_file(&self, rel: &[u8]) -> Vec<u8> {
+        if self.root.is_empty() {
+            return rel.to_vec();
+        }
+        if rel.is_empty() {
+            return self.root.clone();
+        }
+        let mut p = self.root.clone();
+        if !p.ends_with(b"/") {
+            p.push(b'/');
+        }
+        p.extend_from_slice(rel);
+        p
+    }
+
+    /// Removes from every listed directory what the server does not have.
+    fn clean_up(&self) {
+        let listed = std::mem::take(&mut *lock(&self.listed));
+        for dir in listed {
+            let path = local_path(&self.opts.dest, &dir.rel);
+            for (path, e) in prune(&path, &dir.keep) {
+                let rel = path
+                    .strip_prefix(&self.opts.dest)
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_else(|_| path.display().to_string());
+                self.fail(rel.as_bytes(), format!("cannot remove: {e}"));
+            }
+        }
+    }
+}
