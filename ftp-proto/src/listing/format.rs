@@ -236,4 +236,78 @@ mod tests {
         assert!(unix_line(&none, i64::MAX).ends_with(b"Jan  1  1970 x"));
         assert!(unix_line(&none, i64::MIN).ends_with(b"Jan  1  1970 x"));
     }
+
+    mod round_trip {
+        use super::*;
+        use crate::listing::{parse_list_line, parse_mlsd_line, ListContext, ListLine};
+        use proptest::prelude::*;
+
+        /// Any name a directory can hold that a listing line can carry.
+        fn name() -> impl Strategy<Value = Vec<u8>> {
+            proptest::collection::vec(
+                any::<u8>().prop_filter("no line end", |b| *b != b'\r' && *b != b'\n'),
+                1..40,
+            )
+            .prop_filter("not . or ..", |n| n != b"." && n != b"..")
+        }
+
+        fn sample(name: Vec<u8>, is_dir: bool, size: u64, secs: i64) -> Entry {
+            let kind = if is_dir {
+                EntryKind::Dir
+            } else {
+                EntryKind::File
+            };
+            entry(&name, kind, (!is_dir).then_some(size), Some(secs))
+        }
+
+        proptest! {
+            #[test]
+            fn mlsd_lines_parse_back(name in name(), is_dir: bool, size: u64, secs in 0..=MAX_TIME_VAL_SECS) {
+                let e = sample(name, is_dir, size, secs);
+                let parsed = parse_mlsd_line(&mlsd_line(&e)).expect("an entry");
+                prop_assert_eq!(&parsed.name, &e.name);
+                prop_assert_eq!(&parsed.kind, &e.kind);
+                prop_assert_eq!(parsed.size, e.size);
+                prop_assert_eq!(parsed.modified, e.modified);
+            }
+
+            #[test]
+            fn unix_lines_parse_back(
+                name in name(),
+                is_dir: bool,
+                size: u64,
+                age in -7200i64..(12 * 365 * 86_400),
+                now in 1_000_000_000i64..4_000_000_000,
+            ) {
+                let t = now - age;
+                let e = sample(name, is_dir, size, t);
+                let line = unix_line(&e, now);
+                let ListLine::Entry(parsed) = parse_list_line(&line, &ListContext::at(now)) else {
+                    return Err(TestCaseError::fail(format!("not an entry: {:?}", String::from_utf8_lossy(&line))));
+                };
+                prop_assert_eq!(&parsed.name, &e.name);
+                prop_assert_eq!(&parsed.kind, &e.kind);
+                if !is_dir {
+                    prop_assert_eq!(parsed.size, Some(size));
+                }
+                let recent = t > now - RECENT_SECS && t <= now + FUTURE_SLACK_SECS;
+                let want = if recent { t - t.rem_euclid(60) } else { t - t.rem_euclid(86_400) };
+                prop_assert_eq!(parsed.modified.map(|m| m.unix_secs), Some(want));
+            }
+        }
+
+        #[test]
+        fn unix_names_with_a_leading_space_parse_back() {
+            let now = 1_763_719_200;
+            for t in [now - 60, now - 400 * 86_400] {
+                let e = entry(b" x", EntryKind::File, Some(1), Some(t));
+                let ListLine::Entry(parsed) =
+                    parse_list_line(&unix_line(&e, now), &ListContext::at(now))
+                else {
+                    panic!("not an entry");
+                };
+                assert_eq!(parsed.name, b" x");
+            }
+        }
+    }
 }
