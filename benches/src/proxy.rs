@@ -1,0 +1,740 @@
+//! An FTP-aware latency proxy: the kernel has no netem here, so round-trip
+//! time is added in user space.
+//!
+//! Every byte crossing the proxy, in either direction, is delivered one
+//! one-way delay after the proxy read it. Chunks keep their order but are not
+//! serialized: a chunk that arrives while an earlier one is still waiting
+//! leaves at its own arrival time plus the delay. Each connection first pays a
+//! handshake round trip (two one-way delays) before the proxy connects to the
+//! real server; bytes the client sends meanwhile are queued with their own
+//! delivery times.
+//!
+//! Passive replies are rewritten so data connections pass through the proxy
+//! too: for each `227` (PASV) or `229` (EPSV) reply the proxy opens a listener,
+//! puts its port into the reply, accepts the client's data connection and
+//! relays it to the server's data port with the same delays. Active mode
+//! (PORT/EPRT) is not supported: every tool in the benchmark uses passive mode.
+//!
+//! In-flight data is bounded by a window of [`WINDOW_CHUNKS`] chunks of at most
+//! [`CHUNK`] bytes per direction, which plays the part of a TCP window.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use ftp_mirror_benches::proxy::LatencyProxy;
+//! let server: std::net::SocketAddr = "127.0.0.1:2121".parse()?;
+//! // 20 ms round trip: 10 ms each way.
+//! let proxy = LatencyProxy::start(server, Duration::from_millis(10))?;
+//! println!("connect to {}", proxy.local_addr());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// Largest chunk read from a socket at once.
+pub const CHUNK: usize = 64 * 1024;
+/// Chunks that may be in flight per direction (the proxy's "window").
+pub const WINDOW_CHUNKS: usize = 128;
+
+/// How often blocked threads look at the stop flag.
+const POLL: Duration = Duration::from_millis(100);
+/// How long a passive listener waits for the client's data connection.
+const DATA_ACCEPT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Timeout for connecting to the real server.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Timeout of a single socket write.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+/// A control line longer than this is passed through without inspection.
+const MAX_CONTROL_LINE: usize = 8 * 1024;
+
+/// A running latency proxy; stops (and closes every relayed connection) when
+/// dropped.
+pub struct LatencyProxy {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    accept: Option<JoinHandle<()>>,
+}
+
+/// Counters for tests and reports.
+#[derive(Default)]
+struct Shared {
+    stop: AtomicBool,
+    control_connections: AtomicU64,
+    data_connections: AtomicU64,
+    passive_rewrites: AtomicU64,
+}
+
+impl LatencyProxy {
+    /// Starts a proxy on `127.0.0.1:0` (or `[::1]:0` for an IPv6 upstream)
+    /// in front of the FTP server at `upstream`, adding `one_way` delay in
+    /// each direction (the round-trip time is twice that).
+    pub fn start(upstream: SocketAddr, one_way: Duration) -> io::Result<LatencyProxy> {
+        LatencyProxy::start_with(upstream, one_way, true)
+    }
+
+    /// Like [`start`](LatencyProxy::start) but a plain TCP relay: no reply
+    /// is inspected or rewritten.
+    pub fn start_tcp(upstream: SocketAddr, one_way: Duration) -> io::Result<LatencyProxy> {
+        LatencyProxy::start_with(upstream, one_way, false)
+    }
+
+    fn start_with(upstream: SocketAddr, one_way: Duration, ftp: bool) -> io::Result<LatencyProxy> {
+        let bind: SocketAddr = match upstream.ip() {
+            IpAddr::V4(_) => "127.0.0.1:0".parse().map_err(io::Error::other)?,
+            IpAddr::V6(_) => "[::1]:0".parse().map_err(io::Error::other)?,
+        };
+        let listener = TcpListener::bind(bind)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::default());
+        let ctx = Ctx {
+            upstream_ip: upstream.ip(),
+            delay: one_way,
+            shared: shared.clone(),
+        };
+        let accept = thread::Builder::new()
+            .name("proxy-accept".into())
+            .spawn(move || {
+                while !ctx.shared.stop.load(Ordering::Relaxed) {
+                    match accept_within(&listener, POLL) {
+                        Ok(Some(client)) => {
+                            ctx.shared
+                                .control_connections
+                                .fetch_add(1, Ordering::Relaxed);
+                            let ctx = ctx.clone();
+                            let _ = thread::Builder::new()
+                                .name("proxy-control".into())
+                                .spawn(move || relay(client, upstream, ctx, ftp));
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            log::warn!("proxy accept failed: {e}");
+                            thread::sleep(POLL);
+                        }
+                    }
+                }
+            })?;
+        Ok(LatencyProxy {
+            addr,
+            shared,
+            accept: Some(accept),
+        })
+    }
+
+    /// The address clients connect to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Control connections accepted so far.
+    pub fn control_connections(&self) -> u64 {
+        self.shared.control_connections.load(Ordering::Relaxed)
+    }
+
+    /// Data connections accepted so far.
+    pub fn data_connections(&self) -> u64 {
+        self.shared.data_connections.load(Ordering::Relaxed)
+    }
+
+    /// PASV and EPSV replies rewritten so far.
+    pub fn passive_rewrites(&self) -> u64 {
+        self.shared.passive_rewrites.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for LatencyProxy {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.accept.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// What every relay thread needs.
+#[derive(Clone)]
+struct Ctx {
+    upstream_ip: IpAddr,
+    delay: Duration,
+    shared: Arc<Shared>,
+}
+
+/// A chunk scheduled for delivery, or the end of a direction.
+enum Msg {
+    Data(Instant, Vec<u8>),
+    Eof(Instant),
+}
+
+/// Relays one connection (control or data) between `client` and `upstream`.
+fn relay(client: TcpStream, upstream: SocketAddr, ctx: Ctx, control: bool) {
+    if let Err(e) = relay_inner(client, upstream, &ctx, control) {
+        log::debug!("proxy relay to {upstream} ended: {e}");
+    }
+}
+
+fn relay_inner(
+    client: TcpStream,
+    upstream: SocketAddr,
+    ctx: &Ctx,
+    control: bool,
+) -> io::Result<()> {
+    configure(&client)?;
+    let proxy_ip = client.local_addr()?.ip();
+    let (up_tx, up_rx) = mpsc::sync_channel(WINDOW_CHUNKS);
+    let client_reader = client.try_clone()?;
+    let stop_ctx = ctx.clone();
+    let reader_up = thread::Builder::new()
+        .name("proxy-read-client".into())
+        .spawn(move || pump_in(client_reader, up_tx, &stop_ctx, None))?;
+
+    // The handshake round trip, then the real connection.
+    sleep_until(Instant::now() + ctx.delay * 2, &ctx.shared.stop);
+    let server = match TcpStream::connect_timeout(&upstream, CONNECT_TIMEOUT) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = client.shutdown(Shutdown::Both);
+            let _ = reader_up.join();
+            return Err(e);
+        }
+    };
+    configure(&server)?;
+
+    let server_writer = server.try_clone()?;
+    let kill = [client.try_clone()?, server.try_clone()?];
+    let stop_ctx = ctx.clone();
+    let writer_up = thread::Builder::new()
+        .name("proxy-write-server".into())
+        .spawn(move || pump_out(up_rx, server_writer, &stop_ctx))?;
+
+    let (down_tx, down_rx) = mpsc::sync_channel(WINDOW_CHUNKS);
+    let rewrite = control.then(|| Rewriter {
+        proxy_ip,
+        ctx: ctx.clone(),
+    });
+    let server_reader = server.try_clone()?;
+    let stop_ctx = ctx.clone();
+    let reader_down = thread::Builder::new()
+        .name("proxy-read-server".into())
+        .spawn(move || pump_in(server_reader, down_tx, &stop_ctx, rewrite))?;
+
+    let down_ok = pump_out(down_rx, client, ctx);
+    if !down_ok {
+        for s in &kill {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+    let up_ok = writer_up.join().unwrap_or(false);
+    if !up_ok {
+        for s in &kill {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+    let _ = reader_down.join();
+    let _ = reader_up.join();
+    Ok(())
+}
+
+fn configure(s: &TcpStream) -> io::Result<()> {
+    s.set_nodelay(true)?;
+    s.set_read_timeout(Some(POLL))?;
+    s.set_write_timeout(Some(WRITE_TIMEOUT))
+}
+
+/// Reads `src` and schedules each chunk at arrival + delay. Control replies
+/// from the server go through `rewrite`.
+fn pump_in(mut src: TcpStream, tx: SyncSender<Msg>, ctx: &Ctx, mut rewrite: Option<Rewriter>) {
+    let mut buf = vec![0u8; CHUNK];
+    let mut pending: Vec<u8> = Vec::new();
+    loop {
+        if ctx.shared.stop.load(Ordering::Relaxed) {
+            break;
+        }
+        match src.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                let at = Instant::now() + ctx.delay;
+                let chunk = match rewrite.as_mut() {
+                    None => buf[..n].to_vec(),
+                    Some(rw) => {
+                        pending.extend_from_slice(&buf[..n]);
+                        rw.take_lines(&mut pending)
+                    }
+                };
+                if !chunk.is_empty() && tx.send(Msg::Data(at, chunk)).is_err() {
+                    return;
+                }
+            }
+            Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    let at = Instant::now() + ctx.delay;
+    if !pending.is_empty() {
+        let _ = tx.send(Msg::Data(at, std::mem::take(&mut pending)));
+    }
+    let _ = tx.send(Msg::Eof(at));
+}
+
+/// Delivers scheduled chunks to `dst`, each at its own time. Returns false
+/// when writing failed (the caller then tears the connection down).
+fn pump_out(rx: Receiver<Msg>, mut dst: TcpStream, ctx: &Ctx) -> bool {
+    loop {
+        let msg = match rx.recv_timeout(POLL) {
+            Ok(m) => m,
+            Err(RecvTimeoutError::Timeout) => {
+                if ctx.shared.stop.load(Ordering::Relaxed) {
+                    let _ = dst.shutdown(Shutdown::Both);
+                    return false;
+                }
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                let _ = dst.shutdown(Shutdown::Write);
+                return true;
+            }
+        };
+        match msg {
+            Msg::Data(at, bytes) => {
+                sleep_until(at, &ctx.shared.stop);
+                if dst.write_all(&bytes).is_err() {
+                    return false;
+                }
+            }
+            Msg::Eof(at) => {
+                sleep_until(at, &ctx.shared.stop);
+                let _ = dst.shutdown(Shutdown::Write);
+                return true;
+            }
+        }
+    }
+}
+
+/// Rewrites passive replies on a control connection.
+struct Rewriter {
+    proxy_ip: IpAddr,
+    ctx: Ctx,
+}
+
+impl Rewriter {
+    /// Takes every complete line out of `pending` (rewriting passive replies)
+    /// and returns the bytes to forward. An overlong partial line is
+    /// forwarded as is.
+    fn take_lines(&mut self, pending: &mut Vec<u8>) -> Vec<u8> {
+        let mut out = Vec::with_capacity(pending.len());
+        let mut start = 0;
+        while let Some(pos) = pending[start..].iter().position(|&b| b == b'\n') {
+            let line = &pending[start..start + pos + 1];
+            match self.rewrite_line(line) {
+                Some(new) => out.extend_from_slice(&new),
+                None => out.extend_from_slice(line),
+            }
+            start += pos + 1;
+        }
+        pending.drain(..start);
+        if pending.len() > MAX_CONTROL_LINE {
+            out.append(pending);
+        }
+        out
+    }
+
+    fn rewrite_line(&mut self, line: &[u8]) -> Option<Vec<u8>> {
+        let (kind, server_port) = if let Some(p) = parse_pasv(line) {
+            (227, p.port())
+        } else {
+            (229, parse_epsv(line)?)
+        };
+        let target = SocketAddr::new(self.ctx.upstream_ip, server_port);
+        let listener = match TcpListener::bind(SocketAddr::new(self.proxy_ip, 0)) {
+            Ok(l) => l,
+            Err(e) => {
+                log::warn!("proxy could not open a passive listener: {e}");
+                return None;
+            }
+        };
+        let port = listener.local_addr().ok()?.port();
+        let text = match (kind, self.proxy_ip) {
+            (227, IpAddr::V4(ip)) => {
+                let o = ip.octets();
+                format!(
+                    "227 Entering Passive Mode ({},{},{},{},{},{}).\r\n",
+                    o[0],
+                    o[1],
+                    o[2],
+                    o[3],
+                    port >> 8,
+                    port & 0xff
+                )
+            }
+            (227, IpAddr::V6(_)) => return None,
+            _ => format!("229 Entering Extended Passive Mode (|||{port}|)\r\n"),
+        };
+        let ctx = self.ctx.clone();
+        let spawned = thread::Builder::new()
+            .name("proxy-data-accept".into())
+            .spawn(move || {
+                let deadline = Instant::now() + DATA_ACCEPT_TIMEOUT;
+                while Instant::now() < deadline && !ctx.shared.stop.load(Ordering::Relaxed) {
+                    match accept_within(&listener, POLL) {
+                        Ok(Some(client)) => {
+                            ctx.shared.data_connections.fetch_add(1, Ordering::Relaxed);
+                            relay(client, target, ctx, false);
+                            return;
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            log::warn!("proxy data accept failed: {e}");
+                            return;
+                        }
+                    }
+                }
+            });
+        if spawned.is_err() {
+            return None;
+        }
+        self.ctx
+            .shared
+            .passive_rewrites
+            .fetch_add(1, Ordering::Relaxed);
+        Some(text.into_bytes())
+    }
+}
+
+/// The address in a final `227` line: `227 ... (h1,h2,h3,h4,p1,p2)`.
+pub fn parse_pasv(line: &[u8]) -> Option<SocketAddr> {
+    if !line.starts_with(b"227 ") {
+        return None;
+    }
+    let text = std::str::from_utf8(&line[4..]).ok()?;
+    let start = text.find(|c: char| c.is_ascii_digit())?;
+    let nums: Vec<u16> = text[start..]
+        .split(|c: char| !c.is_ascii_digit())
+        .take(6)
+        .map(|s| s.parse::<u16>().ok().filter(|&v| v <= 255))
+        .collect::<Option<Vec<u16>>>()?;
+    if nums.len() != 6 {
+        return None;
+    }
+    let ip = std::net::Ipv4Addr::new(nums[0] as u8, nums[1] as u8, nums[2] as u8, nums[3] as u8);
+    Some(SocketAddr::new(IpAddr::V4(ip), nums[4] << 8 | nums[5]))
+}
+
+/// The port in a final `229` line: `229 ... (<d><d><d>port<d>)`.
+pub fn parse_epsv(line: &[u8]) -> Option<u16> {
+    if !line.starts_with(b"229 ") {
+        return None;
+    }
+    let open = line.iter().position(|&b| b == b'(')?;
+    let rest = &line[open + 1..];
+    let d = *rest.first()?;
+    if rest.len() < 5 || rest[1] != d || rest[2] != d || d.is_ascii_digit() {
+        return None;
+    }
+    let digits = &rest[3..];
+    let end = digits.iter().position(|&b| b == d)?;
+    if digits.get(end + 1) != Some(&b')') {
+        return None;
+    }
+    std::str::from_utf8(&digits[..end])
+        .ok()?
+        .parse()
+        .ok()
+        .filter(|&p| p != 0)
+}
+
+/// Waits up to `wait` for a connection on `listener`.
+fn accept_within(listener: &TcpListener, wait: Duration) -> io::Result<Option<TcpStream>> {
+    let mut fds = libc::pollfd {
+        fd: listener.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = wait.as_millis().min(i32::MAX as u128) as libc::c_int;
+    // SAFETY: `fds` is a valid pollfd for the duration of the call and the
+    // count (1) matches.
+    let r = unsafe { libc::poll(&mut fds, 1, ms) };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        return if e.kind() == io::ErrorKind::Interrupted {
+            Ok(None)
+        } else {
+            Err(e)
+        };
+    }
+    if r == 0 {
+        return Ok(None);
+    }
+    let (stream, _) = listener.accept()?;
+    Ok(Some(stream))
+}
+
+fn sleep_until(at: Instant, stop: &AtomicBool) {
+    loop {
+        let now = Instant::now();
+        if now >= at || stop.load(Ordering::Relaxed) {
+            return;
+        }
+        thread::sleep((at - now).min(POLL));
+    }
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+
+    const TIMEOUT: Option<Duration> = Some(Duration::from_secs(10));
+
+    /// An echo server that serves `conns` connections, then stops.
+    fn echo_server(conns: usize) -> (SocketAddr, JoinHandle<()>) {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = l.local_addr().expect("addr");
+        let h = thread::spawn(move || {
+            for _ in 0..conns {
+                let Ok((mut s, _)) = l.accept() else { return };
+                s.set_read_timeout(TIMEOUT).expect("timeout");
+                let mut w = s.try_clone().expect("clone");
+                let _ = io::copy(&mut s, &mut w);
+                let _ = w.shutdown(Shutdown::Write);
+            }
+        });
+        (addr, h)
+    }
+
+    fn connect(addr: SocketAddr) -> TcpStream {
+        let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
+        s.set_read_timeout(TIMEOUT).expect("timeout");
+        s.set_write_timeout(TIMEOUT).expect("timeout");
+        s.set_nodelay(true).expect("nodelay");
+        s
+    }
+
+    fn read_exact_timed(s: &mut TcpStream, n: usize) -> (Vec<u8>, Instant) {
+        let mut buf = vec![0u8; n];
+        s.read_exact(&mut buf).expect("read");
+        (buf, Instant::now())
+    }
+
+    #[test]
+    fn delay_is_applied_within_tolerance() {
+        let (server, h) = echo_server(1);
+        let one_way = Duration::from_millis(40);
+        let proxy = LatencyProxy::start(server, one_way).expect("proxy");
+        let mut s = connect(proxy.local_addr());
+        let t0 = Instant::now();
+        s.write_all(b"ping\n").expect("write");
+        let (got, t1) = read_exact_timed(&mut s, 5);
+        assert_eq!(got, b"ping\n");
+        // Handshake round trip (80 ms), then 40 ms to the server... the write
+        // was queued at t0 + 40 but the server is connected at t0 + 80;
+        // then 40 ms back: 120 ms.
+        let first = t1 - t0;
+        assert!(
+            first >= Duration::from_millis(118),
+            "first echo after {first:?}"
+        );
+        assert!(
+            first < Duration::from_millis(220),
+            "first echo after {first:?}"
+        );
+        // An established connection: one round trip (80 ms).
+        let t2 = Instant::now();
+        s.write_all(b"pong\n").expect("write");
+        let (got, t3) = read_exact_timed(&mut s, 5);
+        assert_eq!(got, b"pong\n");
+        let rtt = t3 - t2;
+        assert!(rtt >= Duration::from_millis(79), "round trip {rtt:?}");
+        assert!(rtt < Duration::from_millis(160), "round trip {rtt:?}");
+        drop(s);
+        drop(proxy);
+        h.join().expect("server");
+    }
+
+    #[test]
+    fn chunks_are_not_serialized() {
+        let (server, h) = echo_server(1);
+        let one_way = Duration::from_millis(50);
+        let proxy = LatencyProxy::start(server, one_way).expect("proxy");
+        let mut s = connect(proxy.local_addr());
+        s.write_all(b"warm\n").expect("write");
+        read_exact_timed(&mut s, 5);
+        // Two chunks 20 ms apart: each leaves at its own arrival + delay,
+        // so the second arrives about 20 ms after the first, not 100 ms.
+        let t0 = Instant::now();
+        s.write_all(b"a\n").expect("write");
+        thread::sleep(Duration::from_millis(20));
+        s.write_all(b"b\n").expect("write");
+        let (_, t1) = read_exact_timed(&mut s, 2);
+        let (_, t2) = read_exact_timed(&mut s, 2);
+        let first = t1 - t0;
+        let gap = t2 - t1;
+        assert!(first >= Duration::from_millis(99), "first after {first:?}");
+        assert!(gap >= Duration::from_millis(10), "gap {gap:?}");
+        assert!(
+            gap < Duration::from_millis(70),
+            "gap {gap:?}: chunks were serialized"
+        );
+        drop(s);
+        drop(proxy);
+        h.join().expect("server");
+    }
+
+    #[test]
+    fn bytes_are_intact_in_both_directions() {
+        for ftp in [false, true] {
+            bytes_are_intact(ftp);
+        }
+    }
+
+    fn bytes_are_intact(ftp: bool) {
+        let (server, h) = echo_server(1);
+        let proxy = LatencyProxy::start_with(server, Duration::from_millis(5), ftp).expect("proxy");
+        let s = connect(proxy.local_addr());
+        let mut data = vec![0u8; 3 * 1024 * 1024 + 17];
+        crate::tree::Rng::new(42).fill(&mut data);
+        let mut w = s.try_clone().expect("clone");
+        let payload = data.clone();
+        let writer = thread::spawn(move || {
+            w.write_all(&payload).expect("write");
+            w.shutdown(Shutdown::Write).expect("shutdown");
+        });
+        let mut got = Vec::new();
+        let mut r = s;
+        r.read_to_end(&mut got).expect("read to end");
+        writer.join().expect("writer");
+        assert_eq!(got.len(), data.len());
+        assert!(got == data, "relayed bytes differ");
+        drop(proxy);
+        h.join().expect("server");
+    }
+
+    #[test]
+    fn parses_passive_replies() {
+        assert_eq!(
+            parse_pasv(b"227 Entering Passive Mode (127,0,0,1,195,80).\r\n"),
+            Some("127.0.0.1:50000".parse().expect("addr"))
+        );
+        assert_eq!(
+            parse_pasv(b"227 =10,1,2,3,0,21\r\n"),
+            Some("10.1.2.3:21".parse().expect("addr"))
+        );
+        assert_eq!(
+            parse_pasv(b"227 Entering Passive Mode (127,0,0,1,300,80).\r\n"),
+            None
+        );
+        assert_eq!(
+            parse_pasv(b"227 Entering Passive Mode (127,0,0).\r\n"),
+            None
+        );
+        assert_eq!(
+            parse_pasv(b"227-first line of a multi-line reply\r\n"),
+            None
+        );
+        assert_eq!(
+            parse_epsv(b"229 Entering Extended Passive Mode (|||6446|)\r\n"),
+            Some(6446)
+        );
+        assert_eq!(parse_epsv(b"229 ok (!!!21!)\r\n"), Some(21));
+        assert_eq!(parse_epsv(b"229 bad (|||x|)\r\n"), None);
+        assert_eq!(parse_epsv(b"229 bad (|||0|)\r\n"), None);
+        assert_eq!(parse_epsv(b"229 bad (|||21)\r\n"), None);
+        assert_eq!(parse_epsv(b"230 (|||21|)\r\n"), None);
+    }
+
+    /// A fake FTP server: answers PASV and EPSV with its own data port and
+    /// sends `payload` on each data connection.
+    fn fake_ftp(payload: &'static [u8]) -> (SocketAddr, JoinHandle<Vec<u16>>) {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = l.local_addr().expect("addr");
+        let h = thread::spawn(move || {
+            let mut ports = Vec::new();
+            let Ok((s, _)) = l.accept() else { return ports };
+            s.set_read_timeout(TIMEOUT).expect("timeout");
+            let mut w = s.try_clone().expect("clone");
+            let mut r = BufReader::new(s);
+            w.write_all(b"220 fake\r\n").expect("banner");
+            let mut line = String::new();
+            while r.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                let cmd = line.trim_end().to_string();
+                line.clear();
+                if cmd == "QUIT" {
+                    let _ = w.write_all(b"221 bye\r\n");
+                    break;
+                }
+                let data = TcpListener::bind("127.0.0.1:0").expect("data bind");
+                let port = data.local_addr().expect("addr").port();
+                ports.push(port);
+                let reply = if cmd == "PASV" {
+                    format!(
+                        "227 Entering Passive Mode (127,0,0,1,{},{}).\r\n",
+                        port >> 8,
+                        port & 0xff
+                    )
+                } else {
+                    format!("229 Entering Extended Passive Mode (|||{port}|)\r\n")
+                };
+                w.write_all(reply.as_bytes()).expect("reply");
+                let (mut d, _) = data.accept().expect("data accept");
+                d.write_all(payload).expect("data");
+            }
+            ports
+        });
+        (addr, h)
+    }
+
+    #[test]
+    fn passive_replies_are_rewritten_and_relayed() {
+        let (server, h) = fake_ftp(b"listing bytes");
+        let proxy = LatencyProxy::start(server, Duration::from_millis(5)).expect("proxy");
+        let s = connect(proxy.local_addr());
+        let mut w = s.try_clone().expect("clone");
+        let mut r = BufReader::new(s);
+        let mut line = String::new();
+        r.read_line(&mut line).expect("banner");
+        assert_eq!(line, "220 fake\r\n");
+        let mut seen_ports = Vec::new();
+        for cmd in ["PASV", "EPSV"] {
+            w.write_all(format!("{cmd}\r\n").as_bytes()).expect("send");
+            line.clear();
+            r.read_line(&mut line).expect("reply");
+            let addr = if cmd == "PASV" {
+                let a = parse_pasv(line.as_bytes()).expect("a 227 reply");
+                assert_eq!(a.ip(), proxy.local_addr().ip());
+                a
+            } else {
+                let p = parse_epsv(line.as_bytes()).expect("a 229 reply");
+                SocketAddr::new(proxy.local_addr().ip(), p)
+            };
+            seen_ports.push(addr.port());
+            let mut d = connect(addr);
+            let mut got = Vec::new();
+            d.read_to_end(&mut got).expect("data");
+            assert_eq!(got, b"listing bytes");
+        }
+        w.write_all(b"QUIT\r\n").expect("quit");
+        line.clear();
+        r.read_line(&mut line).expect("221");
+        let server_ports = h.join().expect("server");
+        assert_eq!(server_ports.len(), 2);
+        for p in &seen_ports {
+            assert!(
+                !server_ports.contains(p),
+                "reply still names the server's port {p}"
+            );
+        }
+        assert_eq!(proxy.passive_rewrites(), 2);
+        assert_eq!(proxy.data_connections(), 2);
+        assert_eq!(proxy.control_connections(), 1);
+    }
+}

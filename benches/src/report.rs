@@ -1,0 +1,344 @@
+//! The report: a Markdown table, the targets and a hand-written SVG chart,
+//! written between marker comments of `docs/benchmarks.md` so reruns replace
+//! them.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use crate::stats::{Failure, Mode, Scenario, Summary};
+use crate::suite::TreeInfo;
+use crate::targets::TargetResult;
+use crate::tools::Tool;
+
+/// Marks the start of the generated block in `docs/benchmarks.md`.
+pub const BEGIN_MARKER: &str = "<!-- mirror-bench:results:begin -->";
+/// Marks its end.
+pub const END_MARKER: &str = "<!-- mirror-bench:results:end -->";
+
+/// What the report says about the run itself.
+#[derive(Clone, Debug, Default)]
+pub struct RunInfo {
+    /// UTC date and time of the run.
+    pub date: String,
+    /// The command line that produced it.
+    pub command: String,
+    /// Machine description (CPUs, kernel).
+    pub machine: String,
+    /// Versions of the tools, one per line.
+    pub versions: Vec<String>,
+    /// Runs per measurement.
+    pub runs: usize,
+}
+
+/// The Markdown block: run info, targets, one table per tree, failures.
+pub fn markdown(
+    info: &RunInfo,
+    trees: &[TreeInfo],
+    summaries: &[Summary],
+    targets: &[TargetResult],
+    failures: &[Failure],
+    chart_file: Option<&str>,
+) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "Measured {} with `{}`.\n", info.date, info.command);
+    let _ = writeln!(md, "- Machine: {}", info.machine);
+    for v in &info.versions {
+        let _ = writeln!(md, "- {v}");
+    }
+    let _ = writeln!(
+        md,
+        "- {} run(s) per row; times are medians (range in brackets); every output verified byte for byte.\n",
+        info.runs
+    );
+    if let Some(chart) = chart_file {
+        let _ = writeln!(md, "![Median wall time per tool]({chart})\n");
+    }
+    let _ = writeln!(md, "### Targets\n");
+    let _ = writeln!(md, "| Target | Result | Numbers |\n|---|---|---|");
+    for t in targets {
+        let _ = writeln!(md, "| {} | **{}** | {} |", t.name, t.status, t.detail);
+    }
+    md.push('\n');
+    for tree in trees {
+        let rows: Vec<&Summary> = summaries
+            .iter()
+            .filter(|s| s.scenario.tree == tree.name)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            md,
+            "### Tree {}: {} ({} files, {:.1} MiB)\n",
+            tree.name,
+            tree.description,
+            tree.files,
+            tree.bytes as f64 / (1024.0 * 1024.0)
+        );
+        let _ = writeln!(
+            md,
+            "| Server | RTT | Mode | Tool | Sessions | Median s | Range s | Peer / ftp-mirror | CPU s | Peak RSS MiB | MiB/s | Files/s |"
+        );
+        let _ = writeln!(
+            md,
+            "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+        );
+        for r in &rows {
+            let ratio = match ours_for(summaries, r) {
+                Some(o) if r.tool != Tool::FtpMirror => format!(
+                    "{:.2}x",
+                    r.median_wall.as_secs_f64() / o.median_wall.as_secs_f64().max(1e-9)
+                ),
+                _ => "-".into(),
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} ms | {} | {} | {} | {:.3} | [{:.3}, {:.3}] | {} | {:.2} | {:.1} | {:.1} | {:.0} |",
+                r.scenario.server.name(),
+                r.scenario.rtt_ms,
+                r.scenario.mode.name(),
+                r.tool.name(),
+                r.sessions,
+                r.median_wall.as_secs_f64(),
+                r.min_wall.as_secs_f64(),
+                r.max_wall.as_secs_f64(),
+                ratio,
+                r.median_cpu.as_secs_f64(),
+                r.peak_rss_kib as f64 / 1024.0,
+                r.bytes_per_sec() / (1024.0 * 1024.0),
+                r.files_per_sec()
+            );
+        }
+        md.push('\n');
+    }
+    if !failures.is_empty() {
+        let _ = writeln!(md, "### Runs that did not count\n");
+        for f in failures {
+            let reason: String = f.reason.chars().take(300).collect();
+            let _ = writeln!(
+                md,
+                "- tree {} {} {} ms {} {} x{} run {}: {}",
+                f.scenario.tree,
+                f.scenario.server.name(),
+                f.scenario.rtt_ms,
+                f.scenario.mode.name(),
+                f.tool.name(),
+                f.sessions,
+                f.run + 1,
+                reason.replace('\n', " ")
+            );
+        }
+        md.push('\n');
+    }
+    md
+}
+
+/// ftp-mirror's row to compare a peer row with: same scenario, same
+/// sessions, or the most sessions for single-session peers.
+fn ours_for<'a>(all: &'a [Summary], peer: &Summary) -> Option<&'a Summary> {
+    let mut ours: Vec<&Summary> = all
+        .iter()
+        .filter(|s| s.tool == Tool::FtpMirror && s.scenario == peer.scenario)
+        .collect();
+    ours.sort_by_key(|s| s.sessions);
+    ours.iter()
+        .find(|s| s.sessions == peer.sessions)
+        .copied()
+        .or_else(|| {
+            (peer.tool.sessions(peer.sessions.max(2)) == 1)
+                .then(|| ours.last().copied())
+                .flatten()
+        })
+}
+
+/// A horizontal bar chart of median wall times: one panel per
+/// (tree, server, RTT, mode), bars scaled to the slowest tool in the panel.
+pub fn svg_chart(summaries: &[Summary]) -> String {
+    let mut panels: BTreeMap<&Scenario, Vec<&Summary>> = BTreeMap::new();
+    for s in summaries {
+        panels.entry(&s.scenario).or_default().push(s);
+    }
+    const WIDTH: f64 = 760.0;
+    const LABEL: f64 = 170.0;
+    const BAR_MAX: f64 = 470.0;
+    const BAR_H: f64 = 16.0;
+    const GAP: f64 = 4.0;
+    let mut body = String::new();
+    let mut y = 30.0;
+    for (scenario, rows) in &panels {
+        let _ = writeln!(
+            body,
+            r#"<text x="10" y="{y:.0}" font-weight="bold">Tree {} · {} · {} ms RTT · {}</text>"#,
+            esc(&scenario.tree),
+            scenario.server.name(),
+            scenario.rtt_ms,
+            match scenario.mode {
+                Mode::Fresh => "fresh",
+                Mode::Rerun => "unchanged re-run",
+            }
+        );
+        y += 8.0;
+        let max = rows
+            .iter()
+            .map(|r| r.median_wall.as_secs_f64())
+            .fold(0.0, f64::max)
+            .max(1e-9);
+        for r in rows {
+            let secs = r.median_wall.as_secs_f64();
+            let w = (secs / max * BAR_MAX).max(1.0);
+            let _ = writeln!(
+                body,
+                r#"<text x="{:.0}" y="{:.0}" text-anchor="end">{} ×{}</text>"#,
+                LABEL - 6.0,
+                y + BAR_H - 4.0,
+                r.tool.name(),
+                r.sessions
+            );
+            let _ = writeln!(
+                body,
+                r#"<rect x="{LABEL:.0}" y="{y:.0}" width="{w:.1}" height="{BAR_H:.0}" fill="{}"/>"#,
+                color(r.tool)
+            );
+            let _ = writeln!(
+                body,
+                r#"<text x="{:.1}" y="{:.0}">{secs:.2} s</text>"#,
+                LABEL + w + 6.0,
+                y + BAR_H - 4.0
+            );
+            y += BAR_H + GAP;
+        }
+        y += 22.0;
+    }
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH:.0}\" height=\"{:.0}\" \
+         viewBox=\"0 0 {WIDTH:.0} {:.0}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"10\" y=\"16\" font-size=\"13\">Median wall time (shorter is better; bars scaled per panel)</text>\n\
+         {body}</svg>\n",
+        y,
+        y
+    )
+}
+
+fn color(tool: Tool) -> &'static str {
+    match tool {
+        Tool::FtpMirror => "#d9480f",
+        Tool::Lftp => "#1c7ed6",
+        Tool::Rclone => "#2b8a3e",
+        Tool::Wget => "#862e9c",
+        Tool::Curl => "#5c940d",
+        Tool::FtplibPool => "#868e96",
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Replaces the text between the markers in `doc` with `block` (appending
+/// markers and block when absent) and writes the file.
+pub fn write_between_markers(doc: &Path, block: &str) -> io::Result<()> {
+    let old = fs::read_to_string(doc).unwrap_or_default();
+    fs::write(doc, replace_between_markers(&old, block))
+}
+
+/// The pure part of [`write_between_markers`].
+pub fn replace_between_markers(old: &str, block: &str) -> String {
+    let fresh = format!("{BEGIN_MARKER}\n{}\n{END_MARKER}", block.trim_end());
+    match (old.find(BEGIN_MARKER), old.find(END_MARKER)) {
+        (Some(b), Some(e)) if b < e => {
+            format!("{}{}{}", &old[..b], fresh, &old[e + END_MARKER.len()..])
+        }
+        _ => {
+            let mut s = old.trim_end().to_string();
+            if !s.is_empty() {
+                s.push_str("\n\n");
+            }
+            s.push_str(&fresh);
+            s.push('\n');
+            s
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::ServerKind;
+    use std::time::Duration;
+
+    fn summary(tool: Tool, sessions: usize, secs: f64) -> Summary {
+        let d = Duration::from_secs_f64(secs);
+        Summary {
+            scenario: Scenario {
+                tree: "a".into(),
+                server: ServerKind::Pyftpdlib,
+                rtt_ms: 20,
+                mode: Mode::Fresh,
+            },
+            tool,
+            sessions,
+            runs: 1,
+            median_wall: d,
+            min_wall: d,
+            max_wall: d,
+            median_cpu: d,
+            peak_rss_kib: 2048,
+            files: 10,
+            bytes: 1 << 20,
+        }
+    }
+
+    #[test]
+    fn markers_are_replaced_not_duplicated() {
+        let doc = "# Benchmarks\n\nIntro.\n";
+        let once = replace_between_markers(doc, "first");
+        assert!(once.starts_with("# Benchmarks\n\nIntro.\n\n<!-- mirror-bench"));
+        let twice = replace_between_markers(&once, "second\n");
+        assert_eq!(twice.matches(BEGIN_MARKER).count(), 1);
+        assert!(twice.contains("second") && !twice.contains("first"));
+        let tail = format!("{twice}\n## After\n");
+        let again = replace_between_markers(&tail, "third");
+        assert!(again.ends_with("## After\n"), "{again}");
+    }
+
+    #[test]
+    fn table_has_ratios_to_ftp_mirror() {
+        let rows = vec![
+            summary(Tool::FtpMirror, 16, 2.0),
+            summary(Tool::Lftp, 16, 5.0),
+            summary(Tool::Wget, 1, 30.0),
+        ];
+        let trees = vec![TreeInfo {
+            name: "a".into(),
+            description: "d".into(),
+            files: 10,
+            bytes: 1 << 20,
+        }];
+        let md = markdown(
+            &RunInfo::default(),
+            &trees,
+            &rows,
+            &[],
+            &[],
+            Some("benchmarks.svg"),
+        );
+        assert!(
+            md.contains("| lftp | 16 | 5.000 | [5.000, 5.000] | 2.50x |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| wget | 1 | 30.000 | [30.000, 30.000] | 15.00x |"),
+            "{md}"
+        );
+        assert!(md.contains("![Median wall time per tool](benchmarks.svg)"));
+        let svg = svg_chart(&rows);
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert_eq!(svg.matches("<rect x=").count(), 3);
+    }
+}

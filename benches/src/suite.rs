@@ -1,0 +1,311 @@
+//! One whole benchmark run: trees x servers x round-trip times x sessions x
+//! runs x tools, each output verified before its time counts.
+//!
+//! Runs are interleaved (run 1 of every tool, then run 2 of every tool, ...)
+//! so a slow drift of the machine does not favour one tool.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::proxy::LatencyProxy;
+use crate::runner::run_measured;
+use crate::server::{self, ServerKind};
+use crate::stats::{Failure, Mode, Sample, Scenario};
+use crate::tools::{Job, Tool, ToolEnv};
+use crate::tree::{self, TreeSpec};
+use crate::verify;
+
+/// Trees with at most this many files are also fetched with curl.
+pub const CURL_MAX_FILES: usize = 64;
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct SuiteConfig {
+    /// Output directory (trees, destinations, logs).
+    pub out: PathBuf,
+    /// Trees to mirror.
+    pub trees: Vec<TreeSpec>,
+    /// Round-trip times in milliseconds (0: direct, no proxy).
+    pub rtts_ms: Vec<u64>,
+    /// Session counts.
+    pub sessions: Vec<usize>,
+    /// Runs per measurement (at least 1).
+    pub runs: usize,
+    /// Tools to compare.
+    pub tools: Vec<Tool>,
+    /// Servers: pyftpdlib serves every tool, ftp-serve only ftp-mirror.
+    pub servers: Vec<ServerKind>,
+    /// Also measure the unchanged re-run of incremental tools.
+    pub rerun: bool,
+    /// Kill a tool after this long.
+    pub timeout: Duration,
+}
+
+/// Everything measured.
+#[derive(Clone, Debug, Default)]
+pub struct SuiteResults {
+    /// Verified runs.
+    pub samples: Vec<Sample>,
+    /// Runs that did not count.
+    pub failures: Vec<Failure>,
+    /// The trees, with their sizes.
+    pub trees: Vec<TreeInfo>,
+}
+
+/// A tree as reported.
+#[derive(Clone, Debug)]
+pub struct TreeInfo {
+    /// Short name.
+    pub name: String,
+    /// One line for humans.
+    pub description: String,
+    /// Number of files.
+    pub files: usize,
+    /// Total bytes.
+    pub bytes: u64,
+}
+
+/// Checks that every tool in `tools` can run; the error names each missing
+/// one and how to install it.
+pub fn check_tools(tools: &[Tool], env: &ToolEnv) -> Result<(), String> {
+    let missing: Vec<String> = tools
+        .iter()
+        .filter_map(|t| t.check_available(env).err())
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "missing benchmark tools:\n  {}",
+            missing.join("\n  ")
+        ))
+    }
+}
+
+/// Runs the suite. `progress` receives one line per run.
+pub fn run_suite(
+    config: &SuiteConfig,
+    env: &ToolEnv,
+    progress: &mut dyn FnMut(&str),
+) -> io::Result<SuiteResults> {
+    let mut results = SuiteResults::default();
+    let logs = config.out.join("logs");
+    fs::create_dir_all(&logs)?;
+    for spec in &config.trees {
+        progress(&format!(
+            "tree {}: {} (generating if needed)",
+            spec.name, spec.description
+        ));
+        let root = tree::ensure_tree(&config.out, spec)?;
+        let (_, planned) = tree::plan(spec);
+        let bytes: u64 = planned.iter().map(|f| f.size).sum();
+        let files: Vec<String> = planned.iter().map(|f| f.path.clone()).collect();
+        results.trees.push(TreeInfo {
+            name: spec.name.clone(),
+            description: spec.description.clone(),
+            files: files.len(),
+            bytes,
+        });
+        for &kind in &config.servers {
+            let tools: Vec<Tool> = config
+                .tools
+                .iter()
+                .copied()
+                .filter(|&t| kind == ServerKind::Pyftpdlib || t == Tool::FtpMirror)
+                .filter(|&t| t.mirrors_trees() || files.len() <= CURL_MAX_FILES)
+                .collect();
+            if tools.is_empty() {
+                continue;
+            }
+            let srv = server::start(kind, &root)?;
+            for &rtt in &config.rtts_ms {
+                let proxy = if rtt > 0 {
+                    Some(LatencyProxy::start(
+                        srv.addr(),
+                        Duration::from_micros(rtt * 500),
+                    )?)
+                } else {
+                    None
+                };
+                let addr = proxy.as_ref().map_or(srv.addr(), |p| p.local_addr());
+                for (si, &requested) in config.sessions.iter().enumerate() {
+                    for run in 0..config.runs.max(1) {
+                        for &tool in &tools {
+                            // Single-session tools are measured once per RTT.
+                            if tool.sessions(requested) != requested && si > 0 {
+                                continue;
+                            }
+                            let ctx = RunContext {
+                                config,
+                                env,
+                                logs: &logs,
+                                root: &root,
+                                kind,
+                                rtt,
+                                tree: spec,
+                                files: &files,
+                                bytes,
+                            };
+                            let job = Job {
+                                addr,
+                                dest: config.out.join("dest").join(format!(
+                                    "{}-{}",
+                                    tool.name(),
+                                    kind.name()
+                                )),
+                                sessions: tool.sessions(requested),
+                                files: files.clone(),
+                            };
+                            ctx.measure_tool(tool, &job, run, &mut results, progress)?;
+                        }
+                    }
+                }
+                drop(proxy);
+            }
+        }
+    }
+    Ok(results)
+}
+
+struct RunContext<'a> {
+    config: &'a SuiteConfig,
+    env: &'a ToolEnv,
+    logs: &'a Path,
+    root: &'a Path,
+    kind: ServerKind,
+    rtt: u64,
+    tree: &'a TreeSpec,
+    files: &'a [String],
+    bytes: u64,
+}
+
+impl RunContext<'_> {
+    /// A fresh run and, for incremental tools, an unchanged re-run.
+    fn measure_tool(
+        &self,
+        tool: Tool,
+        job: &Job,
+        run: usize,
+        results: &mut SuiteResults,
+        progress: &mut dyn FnMut(&str),
+    ) -> io::Result<()> {
+        if job.dest.exists() {
+            fs::remove_dir_all(&job.dest)?;
+        }
+        fs::create_dir_all(&job.dest)?;
+        let fresh_ok = self.measure_once(tool, job, run, Mode::Fresh, results, progress)?;
+        if fresh_ok && self.config.rerun && tool.incremental() {
+            self.measure_once(tool, job, run, Mode::Rerun, results, progress)?;
+        }
+        Ok(())
+    }
+
+    fn measure_once(
+        &self,
+        tool: Tool,
+        job: &Job,
+        run: usize,
+        mode: Mode,
+        results: &mut SuiteResults,
+        progress: &mut dyn FnMut(&str),
+    ) -> io::Result<bool> {
+        let scenario = Scenario {
+            tree: self.tree.name.clone(),
+            server: self.kind,
+            rtt_ms: self.rtt,
+            mode,
+        };
+        let label = format!(
+            "{} {} rtt={}ms {} x{} {} run {}",
+            scenario.tree,
+            self.kind.name(),
+            self.rtt,
+            tool.name(),
+            job.sessions,
+            mode.name(),
+            run + 1
+        );
+        let log = self.logs.join(format!(
+            "{}-{}-{}-rtt{}-j{}-{}-{}.log",
+            tool.name(),
+            self.kind.name(),
+            scenario.tree,
+            self.rtt,
+            job.sessions,
+            mode.name(),
+            run + 1
+        ));
+        let mut cmd = tool.command(self.env, job);
+        let outcome = run_measured(&mut cmd, &log, self.config.timeout)?;
+        let verdict = if outcome.success {
+            Some(verify::compare(self.root, &job.dest, tool.ignored_names())?)
+        } else {
+            None
+        };
+        let fail = |reason: String| Failure {
+            scenario: scenario.clone(),
+            tool,
+            sessions: job.sessions,
+            run,
+            reason,
+        };
+        match verdict {
+            Some(v) if v.is_ok() => {
+                let m = outcome.measurement;
+                progress(&format!(
+                    "{label}: {:.3} s, cpu {:.3} s, rss {} MiB (verified {} files)",
+                    m.wall.as_secs_f64(),
+                    m.cpu().as_secs_f64(),
+                    m.max_rss_kib / 1024,
+                    v.identical
+                ));
+                results.samples.push(Sample {
+                    scenario,
+                    tool,
+                    sessions: job.sessions,
+                    run,
+                    measurement: m,
+                    files: self.files.len(),
+                    bytes: self.bytes,
+                });
+                Ok(true)
+            }
+            Some(v) => {
+                let reason = format!("output differs from the source: {}", v.summary());
+                progress(&format!("{label}: FAILED: {reason}"));
+                results.failures.push(fail(reason));
+                Ok(false)
+            }
+            None => {
+                let reason = format!(
+                    "{} ({}); log {}: {}",
+                    outcome.exit,
+                    command_line(&cmd),
+                    log.display(),
+                    outcome.output_tail
+                );
+                progress(&format!("{label}: FAILED: {reason}"));
+                results.failures.push(fail(reason));
+                Ok(false)
+            }
+        }
+    }
+}
+
+/// A printable command line (for failure messages).
+pub fn command_line(cmd: &std::process::Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| {
+            let s = a.to_string_lossy();
+            if s.contains(' ') {
+                format!("'{s}'")
+            } else {
+                s.into_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

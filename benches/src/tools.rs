@@ -1,0 +1,366 @@
+//! The tools compared, and the exact command line of each (one function per
+//! tool, so a changed CLI is a one-place fix).
+//!
+//! Settings that would distort the comparison are documented here and in
+//! `docs/benchmarks.md`:
+//! - lftp: `ftp:ssl-allow no` (no AUTH TLS attempt; no tool here uses TLS),
+//!   `net:max-retries 2` and `net:reconnect-interval-base 1` (fail fast instead
+//!   of retrying for minutes), `cmd:fail-exit yes`. Everything else is lftp's
+//!   default, including `ftp:sync-mode` (lftp's command pipelining) and
+//!   `mirror:parallel-directories`.
+//! - rclone: `--retries 1 --low-level-retries 2` (no whole-run retries),
+//!   checkers = transfers = sessions, an on-the-fly `:ftp,...` remote.
+//! - wget: `-m -nH` over one connection (reported as 1 session); `-m` implies
+//!   `-N`, which makes the unchanged re-run skip files by timestamp.
+//! - curl: fetches the files of a tree one after another over one session,
+//!   only for the large-file tree (it cannot mirror).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::runner::find_in_path;
+
+/// A tool under comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tool {
+    /// Our `ftp-mirror get`.
+    FtpMirror,
+    /// `lftp -c "mirror -P N"`.
+    Lftp,
+    /// `rclone copy`.
+    Rclone,
+    /// `wget -m`.
+    Wget,
+    /// `curl` fetching listed files.
+    Curl,
+    /// A Python ftplib session pool (`benches/py/ftplib_pool.py`).
+    FtplibPool,
+}
+
+/// Every tool, ours first.
+pub const ALL_TOOLS: [Tool; 6] = [
+    Tool::FtpMirror,
+    Tool::Lftp,
+    Tool::Rclone,
+    Tool::Wget,
+    Tool::Curl,
+    Tool::FtplibPool,
+];
+
+impl Tool {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::FtpMirror => "ftp-mirror",
+            Tool::Lftp => "lftp",
+            Tool::Rclone => "rclone",
+            Tool::Wget => "wget",
+            Tool::Curl => "curl",
+            Tool::FtplibPool => "ftplib-pool",
+        }
+    }
+
+    /// Parses a report name.
+    pub fn from_name(name: &str) -> Option<Tool> {
+        ALL_TOOLS.into_iter().find(|t| t.name() == name)
+    }
+
+    /// Sessions the tool really uses when `requested` are asked for.
+    pub fn sessions(self, requested: usize) -> usize {
+        match self {
+            Tool::Wget | Tool::Curl => 1,
+            _ => requested,
+        }
+    }
+
+    /// True when an unchanged re-run skips what is already there.
+    pub fn incremental(self) -> bool {
+        matches!(
+            self,
+            Tool::FtpMirror | Tool::Lftp | Tool::Rclone | Tool::Wget
+        )
+    }
+
+    /// True when the tool mirrors whole trees (curl only fetches named files).
+    pub fn mirrors_trees(self) -> bool {
+        self != Tool::Curl
+    }
+
+    /// File names the tool leaves in the destination on purpose.
+    pub fn ignored_names(self) -> &'static [&'static str] {
+        match self {
+            Tool::Wget => &[".listing"],
+            _ => &[],
+        }
+    }
+
+    /// The external program this tool needs, or the reason it is missing.
+    pub fn check_available(self, env: &ToolEnv) -> Result<(), String> {
+        let need = |p: &Path, hint: &str| {
+            if p.is_file() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} not found at {} ({hint})",
+                    self.name(),
+                    p.display()
+                ))
+            }
+        };
+        match self {
+            Tool::FtpMirror => need(
+                &env.ftp_mirror,
+                "build it with `cargo build --release -p ftp-mirror-cli` or set FTP_MIRROR_BIN",
+            ),
+            Tool::FtplibPool => need(&env.python, "run scripts/bench.sh --setup to create .venv"),
+            _ => match find_in_path(self.program()) {
+                Some(_) => Ok(()),
+                None => Err(format!(
+                    "{} is not installed: run `scripts/bench.sh --setup` \
+                     (apt-get install -y lftp rclone wget curl)",
+                    self.program()
+                )),
+            },
+        }
+    }
+
+    fn program(self) -> &'static str {
+        match self {
+            Tool::FtpMirror => "ftp-mirror",
+            Tool::Lftp => "lftp",
+            Tool::Rclone => "rclone",
+            Tool::Wget => "wget",
+            Tool::Curl => "curl",
+            Tool::FtplibPool => "python",
+        }
+    }
+
+    /// The command that mirrors the server at `job.addr` into `job.dest`.
+    pub fn command(self, env: &ToolEnv, job: &Job) -> Command {
+        match self {
+            Tool::FtpMirror => ftp_mirror_command(env, job),
+            Tool::Lftp => lftp_command(job),
+            Tool::Rclone => rclone_command(env, job),
+            Tool::Wget => wget_command(job),
+            Tool::Curl => curl_command(job),
+            Tool::FtplibPool => ftplib_pool_command(env, job),
+        }
+    }
+}
+
+/// Where the tools live.
+#[derive(Clone, Debug)]
+pub struct ToolEnv {
+    /// The `ftp-mirror` binary.
+    pub ftp_mirror: PathBuf,
+    /// Python with the standard library (the pool only needs ftplib).
+    pub python: PathBuf,
+    /// `benches/py/ftplib_pool.py`.
+    pub pool_script: PathBuf,
+    /// `rclone obscure` of the anonymous password (rclone wants it obscured).
+    pub rclone_pass: String,
+    /// Directory for rclone's config and cache (kept out of $HOME).
+    pub scratch: PathBuf,
+}
+
+impl ToolEnv {
+    /// Locates the tools: `$FTP_MIRROR_BIN` or `target/release/ftp-mirror`,
+    /// the benchmark Python, and obscures the rclone password when rclone is
+    /// installed.
+    pub fn discover(scratch: &Path) -> ToolEnv {
+        let root = crate::server::repo_root();
+        let ftp_mirror = match std::env::var_os("FTP_MIRROR_BIN") {
+            Some(p) if !p.is_empty() => PathBuf::from(p),
+            _ => root.join("target/release/ftp-mirror"),
+        };
+        let rclone_pass = find_in_path("rclone")
+            .and_then(|rclone| {
+                let out = Command::new(rclone)
+                    .args(["obscure", "anonymous@"])
+                    .output()
+                    .ok()?;
+                out.status
+                    .success()
+                    .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+            })
+            .unwrap_or_default();
+        ToolEnv {
+            ftp_mirror,
+            python: crate::server::python(),
+            pool_script: root.join("benches/py/ftplib_pool.py"),
+            rclone_pass,
+            scratch: scratch.to_path_buf(),
+        }
+    }
+}
+
+/// One mirroring job.
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// The server (or the latency proxy in front of it).
+    pub addr: SocketAddr,
+    /// The local destination directory.
+    pub dest: PathBuf,
+    /// Requested parallel sessions.
+    pub sessions: usize,
+    /// Files of the tree, relative (for curl).
+    pub files: Vec<String>,
+}
+
+fn url(job: &Job) -> String {
+    format!("ftp://{}/", job.addr)
+}
+
+/// `ftp-mirror get ftp://HOST:PORT/ DEST -j N --no-progress`.
+fn ftp_mirror_command(env: &ToolEnv, job: &Job) -> Command {
+    let mut c = Command::new(&env.ftp_mirror);
+    c.arg("get")
+        .arg(url(job))
+        .arg(&job.dest)
+        .arg("-j")
+        .arg(job.sessions.to_string())
+        .arg("--no-progress");
+    c
+}
+
+/// `lftp -c "set ...; open ...; mirror -P N --only-newer / DEST"`.
+fn lftp_command(job: &Job) -> Command {
+    let script = format!(
+        "set net:max-retries 2; set net:reconnect-interval-base 1; set net:timeout 30; \
+         set ftp:ssl-allow no; set cmd:fail-exit yes; \
+         open -u anonymous,anonymous@ -p {port} {host}; \
+         mirror -P {n} --only-newer / \"{dest}\"",
+        port = job.addr.port(),
+        host = job.addr.ip(),
+        n = job.sessions,
+        dest = job.dest.display(),
+    );
+    let mut c = Command::new("lftp");
+    c.arg("-c").arg(script);
+    c
+}
+
+/// `rclone copy :ftp,host=..,port=..,user=anonymous,pass=..: DEST --transfers N --checkers N`.
+fn rclone_command(env: &ToolEnv, job: &Job) -> Command {
+    let remote = format!(
+        ":ftp,host={},port={},user=anonymous,pass={}:",
+        job.addr.ip(),
+        job.addr.port(),
+        env.rclone_pass
+    );
+    let mut c = Command::new("rclone");
+    c.arg("copy")
+        .arg(remote)
+        .arg(&job.dest)
+        .args(["--transfers", &job.sessions.to_string()])
+        .args(["--checkers", &job.sessions.to_string()])
+        .args(["--retries", "1", "--low-level-retries", "2", "-q"])
+        .env("RCLONE_CONFIG", env.scratch.join("rclone.conf"))
+        .env("RCLONE_CACHE_DIR", env.scratch.join("rclone-cache"));
+    c
+}
+
+/// `wget -m -nH -q -P DEST ftp://HOST:PORT/` (one connection).
+fn wget_command(job: &Job) -> Command {
+    let mut c = Command::new("wget");
+    c.args(["-m", "-nH", "-q", "--tries=2", "--timeout=30", "-P"])
+        .arg(&job.dest)
+        .arg(url(job));
+    c
+}
+
+/// `curl -sS --fail --create-dirs -o DEST/F1 URL1 -o DEST/F2 URL2 ...`
+/// (one session, files one after another).
+fn curl_command(job: &Job) -> Command {
+    let mut c = Command::new("curl");
+    c.args(["-sS", "--fail", "--create-dirs", "--connect-timeout", "30"]);
+    for f in &job.files {
+        c.arg("-o")
+            .arg(job.dest.join(f))
+            .arg(format!("{}{}", url(job), f));
+    }
+    c
+}
+
+/// `python benches/py/ftplib_pool.py --host H --port P --dest DEST --sessions N`.
+fn ftplib_pool_command(env: &ToolEnv, job: &Job) -> Command {
+    let mut c = Command::new(&env.python);
+    c.arg(&env.pool_script)
+        .args(["--host", &job.addr.ip().to_string()])
+        .args(["--port", &job.addr.port().to_string()])
+        .arg("--dest")
+        .arg(&job.dest)
+        .args(["--sessions", &job.sessions.to_string()]);
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> Job {
+        Job {
+            addr: "127.0.0.1:2121".parse().expect("addr"),
+            dest: PathBuf::from("/tmp/out"),
+            sessions: 16,
+            files: vec!["x/a.dat".into(), "b.dat".into()],
+        }
+    }
+
+    fn env() -> ToolEnv {
+        ToolEnv {
+            ftp_mirror: PathBuf::from("/bin/ftp-mirror"),
+            python: PathBuf::from("/usr/bin/python3"),
+            pool_script: PathBuf::from("/x/ftplib_pool.py"),
+            rclone_pass: "OBSCURED".into(),
+            scratch: PathBuf::from("/tmp/s"),
+        }
+    }
+
+    fn argv(c: &Command) -> Vec<String> {
+        std::iter::once(c.get_program())
+            .chain(c.get_args())
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn command_lines() {
+        let (env, job) = (env(), job());
+        assert_eq!(
+            argv(&Tool::FtpMirror.command(&env, &job)),
+            [
+                "/bin/ftp-mirror",
+                "get",
+                "ftp://127.0.0.1:2121/",
+                "/tmp/out",
+                "-j",
+                "16",
+                "--no-progress"
+            ]
+        );
+        let lftp = argv(&Tool::Lftp.command(&env, &job));
+        assert!(
+            lftp[2].contains("open -u anonymous,anonymous@ -p 2121 127.0.0.1"),
+            "{lftp:?}"
+        );
+        assert!(
+            lftp[2].contains("mirror -P 16 --only-newer / \"/tmp/out\""),
+            "{lftp:?}"
+        );
+        let rclone = argv(&Tool::Rclone.command(&env, &job));
+        assert_eq!(
+            rclone[2],
+            ":ftp,host=127.0.0.1,port=2121,user=anonymous,pass=OBSCURED:"
+        );
+        assert!(rclone.windows(2).any(|w| w == ["--transfers", "16"]));
+        assert!(rclone.windows(2).any(|w| w == ["--checkers", "16"]));
+        let curl = argv(&Tool::Curl.command(&env, &job));
+        assert!(curl
+            .windows(3)
+            .any(|w| w == ["-o", "/tmp/out/x/a.dat", "ftp://127.0.0.1:2121/x/a.dat"]));
+        assert_eq!(Tool::Wget.sessions(16), 1);
+        assert_eq!(Tool::from_name("ftplib-pool"), Some(Tool::FtplibPool));
+    }
+}
