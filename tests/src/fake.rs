@@ -74,6 +74,9 @@ pub enum Step {
     /// Accepts the data connection on the open listener (done implicitly by
     /// the data steps; use it to accept before sending a reply).
     Accept,
+    /// Active mode: connects to the address of the latest `PORT h1,h2,h3,h4,p1,p2`
+    /// or `EPRT |1|ip|port|` / `EPRT |2|ip|port|` command read by an `Expect`.
+    ConnectBack,
     /// Writes bytes on the data connection (accepting it first if needed).
     DataSend(Vec<u8>),
     /// Reads the data connection to EOF into [`Outcome::data_received`]
@@ -130,6 +133,7 @@ impl fmt::Debug for Step {
             Step::Epsv => f.write_str("Epsv"),
             Step::PasvReply(t) => write!(f, "PasvReply({t:?})"),
             Step::Accept => f.write_str("Accept"),
+            Step::ConnectBack => f.write_str("ConnectBack"),
             Step::DataSend(b) => write!(f, "DataSend({:?})", lossy(b)),
             Step::DataRecv => f.write_str("DataRecv"),
             Step::DataClose => f.write_str("DataClose"),
@@ -342,6 +346,7 @@ impl Session {
             Step::Epsv => self.open_passive("229 Entering Extended Passive Mode (|||{port}|).\r\n"),
             Step::PasvReply(template) => self.open_passive(template),
             Step::Accept => self.data().map(|_| ()),
+            Step::ConnectBack => self.connect_back(),
             Step::DataSend(bytes) => {
                 let data = self.data()?;
                 if let Err(e) = data.write_all(bytes) {
@@ -486,6 +491,28 @@ impl Session {
         self.send(reply.as_bytes())
     }
 
+    fn connect_back(&mut self) -> Result<(), Stop> {
+        let Some(addr) = self
+            .outcome
+            .commands
+            .iter()
+            .rev()
+            .find_map(|c| active_target(c))
+        else {
+            return Err(self.fail("ConnectBack: no PORT or EPRT command was read".into()));
+        };
+        match TcpStream::connect_timeout(&addr, self.limits.io) {
+            Ok(stream) => {
+                let _ = stream.set_write_timeout(Some(self.limits.io));
+                let _ = stream.set_read_timeout(Some(self.limits.io));
+                self.listener = None;
+                self.data = Some(stream);
+                Ok(())
+            }
+            Err(e) => Err(self.fail(format!("ConnectBack to {addr}: {e}"))),
+        }
+    }
+
     /// The data connection, accepting it first if needed.
     fn data(&mut self) -> Result<&mut TcpStream, Stop> {
         if self.data.is_none() {
@@ -516,6 +543,39 @@ impl Session {
             self.outcome.extra.push(rest);
         }
     }
+}
+
+/// The address of a `PORT` or `EPRT` command line.
+fn active_target(line: &str) -> Option<SocketAddr> {
+    let (verb, arg) = line.split_once(' ')?;
+    if verb.eq_ignore_ascii_case("PORT") {
+        let n: Vec<u8> = arg
+            .trim()
+            .split(',')
+            .map(|x| x.trim().parse().ok())
+            .collect::<Option<_>>()?;
+        if n.len() != 6 {
+            return None;
+        }
+        let ip = std::net::Ipv4Addr::new(n[0], n[1], n[2], n[3]);
+        return Some(SocketAddr::new(
+            ip.into(),
+            u16::from(n[4]) << 8 | u16::from(n[5]),
+        ));
+    }
+    if verb.eq_ignore_ascii_case("EPRT") {
+        let arg = arg.trim();
+        let d = arg.chars().next()?;
+        let parts: Vec<&str> = arg.split(d).collect();
+        // "", proto, ip, port, ""
+        if parts.len() != 5 {
+            return None;
+        }
+        let ip: std::net::IpAddr = parts[2].parse().ok()?;
+        let port: u16 = parts[3].parse().ok()?;
+        return Some(SocketAddr::new(ip, port));
+    }
+    None
 }
 
 /// Accepts one connection before `until` (a `TcpListener` has no accept timeout).
@@ -626,6 +686,24 @@ mod tests {
         outcome.assert_ok();
         assert_eq!(outcome.data_received, b"uploaded");
         assert_eq!(outcome.extra, ["QUIT"]);
+    }
+
+    #[test]
+    fn active_targets() {
+        assert_eq!(
+            active_target("PORT 127,0,0,1,200,10"),
+            Some("127.0.0.1:51210".parse().unwrap())
+        );
+        assert_eq!(
+            active_target("EPRT |2|::1|6446|"),
+            Some("[::1]:6446".parse().unwrap())
+        );
+        assert_eq!(
+            active_target("eprt !1!127.0.0.1!80!"),
+            Some("127.0.0.1:80".parse().unwrap())
+        );
+        assert_eq!(active_target("PORT 127,0,0,1,300,10"), None);
+        assert_eq!(active_target("RETR x"), None);
     }
 
     #[test]

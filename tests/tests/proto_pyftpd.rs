@@ -535,3 +535,60 @@ fn hostile_arguments_are_refused_by_the_client() {
     c.noop().unwrap();
     assert!(root.path().join("victim.txt").exists());
 }
+
+/// A sink that fails after `left` bytes, like a full disk.
+struct FailingSink {
+    left: usize,
+}
+
+impl std::io::Write for FailingSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::Error::other("disk full"));
+        }
+        let n = buf.len().min(self.left);
+        self.left -= n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failing_local_sink_aborts_the_transfer() {
+    let root = tempfile::tempdir().unwrap();
+    write_file(
+        &root.path().join("big.bin"),
+        &pseudo_random_bytes(4, 8 * 1024 * 1024),
+    );
+    let server = PyFtpd::start(root.path());
+    let mut c = login_anon(&server, DataMode::Passive);
+    let err = c
+        .retr(
+            "big.bin",
+            0,
+            &mut FailingSink { left: 100_000 },
+            &mut |_| {},
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Io {
+                phase: ftp_proto::Phase::LocalWrite,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        !err.is_transient(),
+        "a local failure is not worth retrying: {err}"
+    );
+    assert!(!c.is_reusable());
+    // A fresh session works.
+    let mut c = login_anon(&server, DataMode::Passive);
+    assert_eq!(c.size("big.bin").unwrap(), 8 * 1024 * 1024);
+}
