@@ -1,0 +1,117 @@
+//! End to end: `ftp-mirror get URL DEST` through `run_url`.
+
+mod mirror_util;
+
+use std::fs;
+
+use ftp_mirror::report::ModuleStatus;
+use ftp_mirror::run::{run_url, RunOptions};
+use ftp_mirror::url::FtpUrl;
+use ftp_mirror_tests::tree::{assert_trees_equal, build_sample_tree, write_file};
+use ftp_mirror_tests::within;
+use mirror_util::*;
+
+#[test]
+fn a_directory_lands_at_dest_and_replaces_it_whole() {
+    within(LIMIT, "get dir", || {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        let root = t.join("server");
+        build_sample_tree(&root.join("pub"), 200_000);
+        let server = serve(&root);
+        let url = FtpUrl::parse(&format!("ftp://{}/pub", server.local_addr())).unwrap();
+        let dest = t.join("mirror");
+        write_file(&dest.join("stale.txt"), b"not on the server");
+        let opts = RunOptions {
+            connections: Some(2),
+            ..options()
+        };
+        let report = run_url(&url, &dest, &opts, &ftp_mirror::events::NoEvents);
+        assert_eq!(report.exit_code(), 0, "{}", report.to_json());
+        assert_trees_equal(&root.join("pub"), &dest);
+        assert_eq!(
+            names(t),
+            vec![".mirror.ftp-mirror-lock", "mirror", "server"]
+        );
+        let again = run_url(&url, &dest, &opts, &ftp_mirror::events::NoEvents);
+        assert_eq!(again.modules[0].files_fetched, 0, "{}", again.to_json());
+        assert_trees_equal(&root.join("pub"), &dest);
+        server.shutdown();
+    });
+}
+
+#[test]
+fn a_file_is_fetched_to_a_path_or_into_a_directory() {
+    within(LIMIT, "get file", || {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        let root = t.join("server");
+        write_at(
+            &root.join("pub/the file.bin"),
+            &vec![7u8; 100_000],
+            1_600_000_000,
+        );
+        let server = serve(&root);
+        let url =
+            FtpUrl::parse(&format!("ftp://{}/pub/the%20file.bin", server.local_addr())).unwrap();
+
+        let to_path = t.join("copy.bin");
+        let report = run_url(&url, &to_path, &options(), &ftp_mirror::events::NoEvents);
+        assert_eq!(report.exit_code(), 0, "{}", report.to_json());
+        assert_eq!(fs::read(&to_path).unwrap(), vec![7u8; 100_000]);
+        assert_eq!(report.modules[0].bytes_fetched, 100_000);
+
+        let into_dir = t.join("downloads");
+        fs::create_dir(&into_dir).unwrap();
+        let report = run_url(&url, &into_dir, &options(), &ftp_mirror::events::NoEvents);
+        assert_eq!(report.exit_code(), 0, "{}", report.to_json());
+        assert_eq!(names(&into_dir), vec!["the file.bin"]);
+
+        // Same size and time: left alone.
+        let again = run_url(&url, &into_dir, &options(), &ftp_mirror::events::NoEvents);
+        assert_eq!(
+            (
+                again.modules[0].files_fetched,
+                again.modules[0].files_unchanged
+            ),
+            (0, 1)
+        );
+        server.shutdown();
+    });
+}
+
+#[test]
+fn a_missing_path_and_a_dangerous_dest_fail_cleanly() {
+    within(LIMIT, "get errors", || {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("server");
+        write_file(&root.join("pub/a.txt"), b"a");
+        let server = serve(&root);
+        let missing =
+            FtpUrl::parse(&format!("ftp://{}/no/such/thing", server.local_addr())).unwrap();
+        let report = run_url(
+            &missing,
+            &tmp.path().join("x"),
+            &options(),
+            &ftp_mirror::events::NoEvents,
+        );
+        assert_eq!(report.exit_code(), 1);
+        assert_eq!(report.modules[0].status, ModuleStatus::Failed);
+        assert!(!tmp.path().join("x").exists());
+
+        let dir = FtpUrl::parse(&format!("ftp://{}/pub", server.local_addr())).unwrap();
+        let report = run_url(
+            &dir,
+            std::path::Path::new("/"),
+            &options(),
+            &ftp_mirror::events::NoEvents,
+        );
+        assert_eq!(report.exit_code(), 1);
+        assert!(
+            report.modules[0].errors[0].contains("refusing"),
+            "{:?}",
+            report.modules[0].errors
+        );
+        server.shutdown();
+    });
+}
