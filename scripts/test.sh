@@ -4,8 +4,8 @@
 # On a fresh Debian machine with Rust and Python 3 this script
 #   1. creates the virtual environment .venv in the repository root (if missing)
 #      and installs the pinned pyftpdlib into it (if missing or another version),
-#   2. installs the Debian packages the tests drive as peers (lftp, curl, wget)
-#      when one of them is missing, with sudo unless already root,
+#   2. installs the Debian packages the tests and benchmarks drive as peers
+#      (lftp, curl, wget, rclone) when one is missing, with sudo unless root,
 #   3. runs `cargo test --workspace` with FTP_MIRROR_PYTHON set to the venv's python.
 #
 # Arguments are passed on to `cargo test`; `--workspace` is added unless they
@@ -19,7 +19,7 @@
 set -euo pipefail
 
 PYFTPDLIB_VERSION="2.2.0"
-DEBIAN_PEERS=(lftp curl wget)
+DEBIAN_PEERS=(lftp curl wget rclone)
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$repo_root/.venv"
