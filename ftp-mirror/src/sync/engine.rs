@@ -457,6 +457,7 @@ impl<'a> Engine<'a> {
                         // with its new size.
                         let _ = remove_any(&part);
                         job.size = None;
+                        job.modified = None;
                         job.check = true;
                     }
                     if e.is_transient() && self.pause(&job.rel, attempt, &e.to_string()) {
