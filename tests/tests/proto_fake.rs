@@ -753,6 +753,7 @@ fn a_transfer_aborted_by_the_server_is_a_transient_error() {
             Step::send("150 ok (1000000 bytes)\r\n"),
             Step::data("only the beginning"),
             Step::DataClose,
+            Step::Sleep(200),
             Step::send("426 Connection closed; transfer aborted\r\n"),
         ],
         noop_ok(),
@@ -761,7 +762,9 @@ fn a_transfer_aborted_by_the_server_is_a_transient_error() {
         let mut c = connect(server, config(DataMode::PassiveOnly));
         let mut sink = Vec::new();
         let err = c.retr("f", 0, &mut sink, &mut |_| {}).unwrap_err();
-        assert_eq!(sink, b"only the beginning");
+        // Normally the data arrives before the 426; on a loaded machine the
+        // client may see the 426 first and skip the data. Both are right.
+        assert!(sink.is_empty() || sink == b"only the beginning", "{sink:?}");
         c.noop().unwrap();
         err
     });
@@ -872,10 +875,9 @@ fn size_announced_in_150_is_reported_by_the_stream() {
 fn a_trickling_reply_still_times_out() {
     // One byte every 20 ms: each read succeeds, but the reply as a whole
     // takes longer than the control timeout.
-    let chunks: Vec<Vec<u8>> = b"220 a greeting sent one byte at a time\r\n"
-        .iter()
-        .map(|&b| vec![b])
-        .collect();
+    // Sending all of it takes 150 * 20 ms = 3 s.
+    let greeting = format!("220 {}\r\n", "slow ".repeat(29));
+    let chunks: Vec<Vec<u8>> = greeting.bytes().map(|b| vec![b]).collect();
     let ((err, took), _) = run(vec![Step::SendRaw(chunks)], |server| {
         let cfg = Config {
             timeouts: Timeouts::all(Duration::from_millis(300)),
@@ -892,7 +894,7 @@ fn a_trickling_reply_still_times_out() {
         ),
         "{err:?}"
     );
-    assert!(took < Duration::from_millis(700), "{took:?}");
+    assert!(took < Duration::from_millis(1500), "{took:?}");
 }
 
 #[test]
@@ -913,15 +915,21 @@ fn a_stream_ending_with_a_negative_reply_is_a_read_error() {
     let ((read, got), outcome) = run(steps, |server| {
         use std::io::Read;
         let mut c = connect(server, config(DataMode::PassiveOnly));
-        let mut stream = c.retr_stream("f", 0).unwrap();
         let mut got = Vec::new();
-        let read = stream.read_to_end(&mut got);
-        assert!(stream.finish().is_err());
+        let read = match c.retr_stream("f", 0) {
+            Ok(mut stream) => {
+                let read = stream.read_to_end(&mut got).map_err(|e| e.to_string());
+                assert!(stream.finish().is_err());
+                read
+            }
+            // Only when the client was so slow that the 451 came with the 150.
+            Err(e) => Err(e.to_string()),
+        };
         c.noop().unwrap();
         (read, got)
     });
     outcome.assert_ok();
-    assert_eq!(got, b"partial");
+    assert!(got.is_empty() || got == b"partial", "{got:?}");
     let err = read.unwrap_err();
-    assert!(err.to_string().contains("451"), "{err}");
+    assert!(err.contains("451"), "{err}");
 }
