@@ -229,10 +229,7 @@ impl Session<'_> {
             Verb::Allo => self.ctrl.reply(202, "ALLO is not needed")?,
             Verb::Stat => self.stat(arg)?,
             Verb::Site => self.site(arg)?,
-            Verb::Write => {
-                self.data = None;
-                self.ctrl.reply(550, "Read-only server")?;
-            }
+            Verb::Write => self.ctrl.reply(550, "Read-only server")?,
         }
         Ok(Flow::Continue)
     }
@@ -565,7 +562,6 @@ impl Session<'_> {
     // --- transfers ---
 
     fn listing(&mut self, arg: &[u8], style: Style) -> io::Result<Flow> {
-        let setup = self.data.take();
         self.restart = 0;
         let arg = if style == Style::Facts {
             arg
@@ -610,14 +606,12 @@ impl Session<'_> {
             }
         };
         self.transfer(
-            setup,
             Body::Bytes(&body),
             b"Here comes the directory listing".to_vec(),
         )
     }
 
     fn retr(&mut self, arg: &[u8]) -> io::Result<Flow> {
-        let setup = self.data.take();
         let offset = std::mem::take(&mut self.restart);
         let Some(resolved) = self.resolve_file(arg)? else {
             return Ok(Flow::Continue);
@@ -650,18 +644,18 @@ impl Session<'_> {
         let mut text = format!("Opening {mode} mode data connection for ").into_bytes();
         text.extend_from_slice(&vfs::join(&self.cwd, arg));
         text.extend_from_slice(format!(" ({} bytes)", len - offset).as_bytes());
-        self.transfer(setup, Body::File(file), text)
+        self.transfer(Body::File(file), text)
     }
 
     /// Opens the data connection, sends `150 text`, moves the body, closes
     /// the data connection and sends the final reply.
-    fn transfer(
-        &mut self,
-        setup: Option<DataSetup>,
-        body: Body<'_>,
-        text: Vec<u8>,
-    ) -> io::Result<Flow> {
-        let Some(setup) = setup else {
+    ///
+    /// The data setup (PASV/EPSV/PORT/EPRT) is used up only here: a command
+    /// refused before this point leaves it in place, so a client that
+    /// pipelines `EPSV` with the command can still connect, then read the
+    /// refusal.
+    fn transfer(&mut self, body: Body<'_>, text: Vec<u8>) -> io::Result<Flow> {
+        let Some(setup) = self.data.take() else {
             self.ctrl.reply(425, "Use PORT, EPRT, PASV or EPSV first")?;
             return Ok(Flow::Continue);
         };
