@@ -79,7 +79,7 @@ pub fn sample_tree() -> Served {
         "dir with space/inner file.txt",
         b"inside a spaced directory\n".to_vec(),
     );
-    add(BIG_FILE, pseudo_random_bytes(0x5e12_7e, 5 * 1024 * 1024));
+    add(BIG_FILE, pseudo_random_bytes(0x005e_127e, 5 * 1024 * 1024));
 
     std::os::unix::fs::symlink("readme.txt", dir.path().join("link-to-readme")).expect("symlink");
     files.insert(b"link-to-readme".to_vec(), b"a small text file\n".to_vec());
