@@ -251,7 +251,7 @@ impl Mirror<'_> {
         }
         self.events.event(&Event::ModuleFinished {
             module: self.id.to_string(),
-            ok: status == ModuleStatus::Ok,
+            ok,
         });
         (status, lock)
     }

@@ -360,7 +360,7 @@ fn finish(
     module.set_elapsed(started.elapsed());
     events.event(&Event::ModuleFinished {
         module: id.to_string(),
-        ok: !opts.dry_run,
+        ok: true,
     });
 }
 

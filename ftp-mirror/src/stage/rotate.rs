@@ -77,6 +77,14 @@ pub(super) fn store(
         "{} is on another file system: copying the backup",
         dir.display()
     );
+    store_by_copy(copy, dir, leaf)
+}
+
+/// The cross-file-system path of [`store`]: copies `copy` to
+/// `dir/.<leaf>.ftp-mirror-tmp`, renames that to `dir/<leaf>` (which must
+/// be free) and deletes `copy`.
+pub(super) fn store_by_copy(copy: &Path, dir: &Path, leaf: &OsStr) -> Result<PathBuf, StageError> {
+    let target = dir.join(leaf);
     let tmp = temp_path(dir, leaf);
     remove_if_present(&tmp)?;
     copy_tree(copy, &tmp).map_err(|e| StageError::new("copy backup to", &tmp, e))?;

@@ -323,3 +323,58 @@ fn second_lock_is_refused_until_the_first_is_dropped() {
     drop(first);
     assert!(stage.lock().unwrap().is_some());
 }
+
+#[test]
+fn backup_by_copy_replaces_a_half_copied_leftover() {
+    let root = tempfile::tempdir().unwrap();
+    let (old, backup) = (
+        root.path().join("stage/.pub.ftp-mirror-old"),
+        root.path().join("backup"),
+    );
+    fs::create_dir_all(old.join("sub")).unwrap();
+    fs::write(old.join("version"), "v1").unwrap();
+    fs::write(old.join("sub/data"), "data").unwrap();
+    fs::create_dir_all(backup.join(".pub.ftp-mirror-tmp")).unwrap();
+    fs::write(backup.join(".pub.ftp-mirror-tmp/junk"), "partial").unwrap();
+    let stored = rotate::store_by_copy(&old, &backup, OsStr::new("pub")).unwrap();
+    assert_eq!(stored, backup.join("pub"));
+    assert_eq!(names(&backup), vec!["pub"]);
+    assert_eq!(version_at(&stored).as_deref(), Some("v1"));
+    assert_eq!(fs::read_to_string(stored.join("sub/data")).unwrap(), "data");
+    assert!(!old.exists());
+}
+
+/// With the backup directory on another file system (/dev/shm, when it is
+/// one), the whole commit goes through the copying path; elsewhere the
+/// same steps run with renames.
+#[cfg(target_os = "linux")]
+#[test]
+fn backup_on_another_file_system_is_copied() {
+    use std::os::unix::fs::MetadataExt;
+    let root = tempfile::tempdir().unwrap();
+    let shm = Path::new("/dev/shm");
+    let other = match fs::metadata(shm) {
+        Ok(meta) if meta.dev() != fs::metadata(root.path()).unwrap().dev() => {
+            tempfile::tempdir_in(shm).ok()
+        }
+        _ => None,
+    };
+    let backup_dir = other
+        .as_ref()
+        .map_or_else(|| root.path().join("backup"), |d| d.path().join("backup"));
+    let stage = Stage::new(
+        root.path().join("stage/pub"),
+        Some(BackupPolicy {
+            dir: backup_dir.clone(),
+            keep: KeepHistory::Last(2),
+        }),
+    )
+    .unwrap();
+    for v in ["v1", "v2", "v3"] {
+        run_version(&stage, v);
+    }
+    assert_eq!(names(&backup_dir), vec!["pub", "pub.1"]);
+    assert_eq!(version_at(&backup_dir.join("pub")).as_deref(), Some("v2"));
+    assert_eq!(version_at(&backup_dir.join("pub.1")).as_deref(), Some("v1"));
+    assert_eq!(names(&root.path().join("stage")), vec!["pub"]);
+}
