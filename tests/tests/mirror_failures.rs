@@ -123,6 +123,64 @@ fn a_refused_login_fails_its_module_and_the_others_finish() {
 }
 
 #[test]
+fn a_failed_module_keeps_its_copy_and_the_next_run_resumes() {
+    within(LIMIT, "failed module resumes", || {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        let root = t.join("server");
+        write_at(&root.join("pub/a.txt"), b"version one", 1_600_000_000);
+        write_at(&root.join("pub/b.txt"), b"unchanged", 1_600_000_000);
+        let (stage, dest) = (t.join("stage"), t.join("dest/pub"));
+        let plan_for = |server: &PyFtpd| {
+            let module = ModuleSpec {
+                id: "PUB",
+                addr: server.addr(),
+                location: "/pub",
+                stage: &stage,
+                backup: None,
+                login: None,
+            };
+            plan_xml(&[module], &[machine_xml("m", &[("PUB", &dest)])])
+        };
+
+        let server = PyFtpd::start(&root);
+        assert_eq!(run(&plan_for(&server), &options()).exit_code(), 0);
+        drop(server);
+
+        // The file changes, and the server now refuses every download (550).
+        write_at(&root.join("pub/a.txt"), b"version two!", 1_700_000_000);
+        let refusing = PyFtpd::builder(&root).anonymous_permissions("el").start();
+        let report = run(&plan_for(&refusing), &options());
+        assert_eq!(report.exit_code(), 1, "{}", report.to_json());
+        let m = &report.modules[0];
+        assert_eq!(m.status, ModuleStatus::Failed);
+        assert!(
+            m.errors.iter().any(|e| e.starts_with("a.txt: ")),
+            "{:?}",
+            m.errors
+        );
+        assert_eq!(report.destinations[0].status, DestinationStatus::Skipped);
+        // The current copy and the destination are exactly as before.
+        assert_eq!(fs::read(stage.join("pub/a.txt")).unwrap(), b"version one");
+        assert_eq!(fs::read(dest.join("a.txt")).unwrap(), b"version one");
+        // The unchanged file already sits in the kept new-copy directory.
+        assert_eq!(
+            fs::read(stage.join(".pub.ftp-mirror-new/b.txt")).unwrap(),
+            b"unchanged"
+        );
+        drop(refusing);
+
+        let server = PyFtpd::start(&root);
+        let report = run(&plan_for(&server), &options());
+        assert_eq!(report.exit_code(), 0, "{}", report.to_json());
+        assert_eq!(report.modules[0].files_fetched, 1, "{}", report.to_json());
+        assert_trees_equal(&root.join("pub"), &stage.join("pub"));
+        assert_trees_equal(&root.join("pub"), &dest);
+        assert!(!stage.join(".pub.ftp-mirror-new").exists());
+    });
+}
+
+#[test]
 fn a_base64_password_logs_in_to_pyftpdlib() {
     within(LIMIT, "base64 password", || {
         let tmp = tempfile::tempdir().unwrap();
@@ -219,4 +277,39 @@ fn base64_helper_matches_the_rfc() {
     assert_eq!(base64(b"foobar"), "Zm9vYmFy");
     assert_eq!(base64(b"fo"), "Zm8=");
     assert_eq!(base64(b"f"), "Zg==");
+}
+
+#[test]
+fn a_module_whose_stage_is_locked_is_skipped() {
+    within(LIMIT, "locked stage", || {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        write_file(&t.join("server/pub/a.txt"), b"a");
+        let server = serve(&t.join("server"));
+        let (stage, dest) = (t.join("stage"), t.join("dest/pub"));
+        let module = ModuleSpec {
+            id: "PUB",
+            addr: server.local_addr(),
+            location: "/pub",
+            stage: &stage,
+            backup: None,
+            login: None,
+        };
+        let plan =
+            Plan::from_str(&plan_xml(&[module], &[machine_xml("m", &[("PUB", &dest)])])).unwrap();
+        // Another run holds the lock.
+        let held = ftp_mirror::stage::Stage::for_module(&plan.modules[0])
+            .lock()
+            .unwrap()
+            .expect("lock");
+        let report = run_plan(&plan, &options(), &ftp_mirror::events::NoEvents);
+        assert_eq!(report.exit_code(), 1);
+        assert_eq!(report.modules[0].status, ModuleStatus::Skipped);
+        assert_eq!(report.destinations[0].status, DestinationStatus::Skipped);
+        assert!(!stage.join("pub").exists() && !stage.join(".pub.ftp-mirror-new").exists());
+        drop(held);
+        let report = run_plan(&plan, &options(), &ftp_mirror::events::NoEvents);
+        assert_eq!(report.exit_code(), 0, "{}", report.to_json());
+        server.shutdown();
+    });
 }

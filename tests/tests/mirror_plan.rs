@@ -352,3 +352,47 @@ fn an_unwritable_destination_does_not_stop_the_others() {
         server.shutdown();
     });
 }
+
+#[test]
+fn modules_sharing_one_server_and_one_session_all_finish() {
+    within(LIMIT, "shared session", || {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        let root = t.join("server");
+        for module in ["m1", "m2", "m3"] {
+            for i in 0..5 {
+                write_file(
+                    &root.join(format!("{module}/d{i}/f{i}.txt")),
+                    format!("{module} {i}").as_bytes(),
+                );
+            }
+        }
+        let server = serve(&root);
+        let stage = t.join("stage");
+        let modules: Vec<_> = ["m1", "m2", "m3"]
+            .iter()
+            .map(|id| ModuleSpec {
+                id,
+                addr: server.local_addr(),
+                location: id,
+                stage: &stage,
+                backup: None,
+                login: None,
+            })
+            .collect();
+        let opts = ftp_mirror::run::RunOptions {
+            connections: Some(1),
+            ..options()
+        };
+        let report = run(&plan_xml(&modules, &[]), &opts);
+        assert_eq!(report.exit_code(), 0, "{}", report.to_json());
+        for id in ["m1", "m2", "m3"] {
+            assert_trees_equal(&root.join(id), &stage.join(id));
+        }
+        assert_eq!(
+            report.modules.iter().map(|m| m.files_fetched).sum::<u64>(),
+            15
+        );
+        server.shutdown();
+    });
+}
