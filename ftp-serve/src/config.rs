@@ -19,7 +19,7 @@ pub struct ServerConfig {
     /// password (anonymous access).
     pub credentials: Option<(String, Password)>,
     /// The most control sessions at once (default 32). A connection past the
-    /// cap gets `421` and is closed.
+    /// cap gets `421` and is closed (with 0, every connection does).
     pub max_sessions: usize,
     /// How long a session may wait for a complete command line (default
     /// 300 s); then it gets `421` and is closed. Also bounds control writes.

@@ -164,10 +164,12 @@ impl Session<'_> {
         if name == "PASS" {
             log::debug!("session {}: PASS ***", self.id);
         } else {
+            // Escaped: a line may hold control characters or invalid UTF-8.
             log::debug!(
-                "session {}: {name} {}",
+                "session {}: {} {}",
                 self.id,
-                String::from_utf8_lossy(arg)
+                name.escape_debug(),
+                arg.escape_ascii()
             );
         }
         let Some(verb) = Verb::parse(&name) else {
@@ -269,7 +271,7 @@ impl Session<'_> {
                 user_ok & pass_ok
             }
         };
-        let shown = String::from_utf8_lossy(&user);
+        let shown = user.escape_ascii();
         if accepted {
             log::info!("session {}: {shown} logged in", self.id);
             self.logged_in = true;
