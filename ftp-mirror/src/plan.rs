@@ -353,6 +353,15 @@ impl Plan {
     }
 }
 
+impl std::str::FromStr for Plan {
+    type Err = PlanError;
+
+    /// Same as the inherent [`Plan::from_str`].
+    fn from_str(text: &str) -> Result<Plan, PlanError> {
+        Plan::from_str(text)
+    }
+}
+
 /// The last non-empty `/`-separated part of a remote path, if it can name a
 /// local directory (not `.` or `..`).
 pub(crate) fn leaf_of(remote: &str) -> Option<&str> {

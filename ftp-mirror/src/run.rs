@@ -286,7 +286,11 @@ impl Mirror<'_> {
         };
         let stats = match sync_tree(self.pool, &options, self.events) {
             Ok(stats) => stats,
-            Err(e) => return (self.fail(report, e.to_string()), lock),
+            Err(e) => {
+                // sync_tree has already sent the `Failed` event for this.
+                report.errors.push(e.to_string());
+                return (ModuleStatus::Failed, lock);
+            }
         };
         fill_counts(report, &stats);
         if !stats.failures.is_empty() {

@@ -108,6 +108,12 @@ fn parses_the_documented_sample_with_doctype() {
 }
 
 #[test]
+fn parses_through_from_str_trait() {
+    let plan: Plan = SAMPLE.parse().unwrap();
+    assert_eq!(plan.modules[0].id, "NIGHTLY");
+}
+
+#[test]
 fn debug_output_hides_passwords() {
     let plan = Plan::from_str(SAMPLE).unwrap();
     let debug = format!("{plan:?}");
