@@ -165,8 +165,9 @@ impl Session<'_> {
             log::debug!("session {}: PASS ***", self.id);
         } else {
             // Escaped: a line may hold control characters or invalid UTF-8.
+            let space = if arg.is_empty() { "" } else { " " };
             log::debug!(
-                "session {}: {} {}",
+                "session {}: {}{space}{}",
                 self.id,
                 name.escape_debug(),
                 arg.escape_ascii()
