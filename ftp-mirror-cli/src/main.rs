@@ -1,1 +1,99 @@
-fn main() {}
+//! The `ftp-mirror` command: a thin layer over the `ftp-mirror` library.
+//! It parses arguments, calls the library, prints events and reports, and
+//! maps the outcome to an exit code (see `exit`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod demo_cmd;
+mod exit;
+mod get_cmd;
+mod logging;
+mod ls_cmd;
+mod progress;
+mod run_cmd;
+mod serve_cmd;
+mod summary;
+
+/// Mirror directory trees from FTP servers, fast and safely.
+#[derive(Parser, Debug)]
+#[command(name = "ftp-mirror", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a mirror plan (XML): every module, or those named with --module.
+    Run(run_cmd::RunArgs),
+    /// Fetch one file, or mirror one directory, from an ftp:// URL.
+    Get(get_cmd::GetArgs),
+    /// List a remote directory.
+    Ls(ls_cmd::LsArgs),
+    /// Serve a directory read-only over FTP.
+    Serve(serve_cmd::ServeArgs),
+    /// Run the main job on a built-in sample: serve a tree, mirror two modules, distribute them.
+    Demo(demo_cmd::DemoArgs),
+}
+
+/// Options shared by `run`, `get` and `demo`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct CommonArgs {
+    /// Show what would be fetched, kept and copied; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write a machine-readable report to FILE (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Sessions per server (overrides NUM_CONNECTION).
+    #[arg(short = 'j', long = "connections", value_name = "N",
+          value_parser = parse_connections)]
+    pub connections: Option<usize>,
+    /// DEBUG, INFO, WARNING or ERROR (overrides LOG_LEVEL).
+    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    pub log_level: Option<log::LevelFilter>,
+    /// No progress bar or progress lines.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+fn parse_connections(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=256).contains(&n) => Ok(n),
+        _ => Err(format!("{s:?} is not a number of sessions from 1 to 256")),
+    }
+}
+
+fn parse_level(s: &str) -> Result<log::LevelFilter, String> {
+    ftp_mirror::plan::LogLevel::parse(s)
+        .map(|l| l.to_level_filter())
+        .ok_or_else(|| format!("unknown log level {s:?} (DEBUG, INFO, WARNING or ERROR)"))
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let level = match &cli.command {
+        Command::Run(a) => a.common.log_level,
+        Command::Get(a) => a.common.log_level,
+        Command::Demo(a) => a.common.log_level,
+        _ => None,
+    };
+    logging::init(level.unwrap_or(log::LevelFilter::Info));
+    match &cli.command {
+        Command::Run(args) => run_cmd::run(args),
+        Command::Get(args) => get_cmd::run(args),
+        Command::Ls(args) => ls_cmd::run(args),
+        Command::Serve(args) => serve_cmd::run(args),
+        Command::Demo(args) => demo_cmd::run(args),
+    }
+}
