@@ -290,8 +290,10 @@ impl Plan {
     /// [`Plan::warnings`].
     #[allow(clippy::should_implement_trait)]
     pub fn from_str(text: &str) -> Result<Plan, PlanError> {
-        let plan = parse::parse(text)?;
+        let mut plan = parse::parse(text)?;
         validate::check(&plan)?;
+        let shared = validate::shared_logins(&plan);
+        plan.warnings.extend(shared);
         for warning in &plan.warnings {
             log::warn!("plan: {warning}");
         }

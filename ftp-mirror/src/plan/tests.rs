@@ -519,3 +519,29 @@ fn from_file_names_the_file() {
     let err = Plan::from_file(dir.path().join("missing.xml")).unwrap_err();
     assert!(matches!(err, PlanError::Io { .. }), "{err:?}");
 }
+
+#[test]
+fn same_login_with_different_passwords_warns() {
+    let login = |id: &str, loc: &str, pw: &str| {
+        format!(
+            r#"<module id="{id}"><ftp_info machine_name="h:2121"><ftp_uid>u</ftp_uid><ftp_password>{pw}</ftp_password>
+            <ftp_location>{loc}</ftp_location></ftp_info><stage_location>/s</stage_location></module>"#
+        )
+    };
+    let same = Plan::from_str(&with_modules(&format!(
+        "{}{}",
+        login("A", "/a", "p1"),
+        login("B", "/b", "p1")
+    )))
+    .unwrap();
+    assert!(same.warnings.is_empty(), "{:?}", same.warnings);
+    let differ = Plan::from_str(&with_modules(&format!(
+        "{}{}",
+        login("A", "/a", "p1"),
+        login("B", "/b", "p2")
+    )))
+    .unwrap();
+    assert_eq!(differ.warnings.len(), 1, "{:?}", differ.warnings);
+    assert!(differ.warnings[0].contains("module B") && differ.warnings[0].contains("module A"));
+    assert!(!differ.warnings[0].contains("p1") && !differ.warnings[0].contains("p2"));
+}

@@ -14,6 +14,30 @@ pub(super) fn check(plan: &Plan) -> Result<(), PlanError> {
     directories(plan)
 }
 
+/// Warnings for modules that log in to the same server as the same user
+/// with different passwords: they share one session pool, which logs in
+/// with the first module's password.
+pub(super) fn shared_logins(plan: &Plan) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (i, later) in plan.modules.iter().enumerate() {
+        let a = &later.server;
+        if let Some(first) = plan.modules[..i].iter().find(|m| {
+            m.server.host.eq_ignore_ascii_case(&a.host)
+                && m.server.port == a.port
+                && m.server.user == a.user
+        }) {
+            if first.server.password != a.password {
+                warnings.push(format!(
+                    "line {}: module {} logs in to {}:{} as {} with another password than module {} (line {}); \
+                     the modules share one session pool, which uses module {}'s password",
+                    later.line, later.id, a.host, a.port, a.user, first.id, first.line, first.id
+                ));
+            }
+        }
+    }
+    warnings
+}
+
 fn names(plan: &Plan) -> Result<(), PlanError> {
     // (name, module index, is an alias)
     let mut seen: Vec<(&str, usize, bool)> = Vec::new();
