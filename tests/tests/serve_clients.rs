@@ -111,7 +111,10 @@ fn curl_fetches_each_file_in_every_data_mode_and_lists_names() {
     assert_success("curl --list-only café/", &output);
     // curl turns the ASCII-mode CRLF line ends into LF.
     let listed = String::from_utf8(output.stdout).expect("UTF-8 names");
-    assert_eq!(listed.lines().collect::<Vec<_>>(), ["na\u{ef}ve \u{2713}.txt"]);
+    assert_eq!(
+        listed.lines().collect::<Vec<_>>(),
+        ["na\u{ef}ve \u{2713}.txt"]
+    );
 }
 
 #[test]
@@ -291,4 +294,10 @@ fn ftp_proto_client_walks_and_fetches_in_every_data_mode() {
             client.quit().expect("QUIT");
         }
     });
+}
+
+#[test]
+#[should_panic(expected = "run the README's test command (scripts/test.sh)")]
+fn a_missing_client_fails_with_the_install_hint() {
+    require_tool("no-such-ftp-client-program");
 }

@@ -11,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ftp_mirror_tests::within;
-use ftp_proto::client::{Client, Config, Password, Timeouts};
+use ftp_proto::client::{Client, Config, DataMode, Password, Timeouts};
 use serve_util::{serve, Raw};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -435,4 +435,51 @@ fn shutdown_closes_open_sessions_promptly() {
         }
     }
     assert!(std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err());
+}
+
+#[test]
+fn ipv6_loopback_serves_over_epsv_and_eprt() {
+    if !ftp_mirror_tests::has_ipv6_loopback() {
+        eprintln!("skipped: this kernel has no IPv6 loopback (binding [::1]:0 failed)");
+        return;
+    }
+    let dir = small_tree();
+    let server = serve(dir.path(), |c| c.listen = "[::1]:0".parse().expect("addr"));
+    let addr = server.local_addr();
+    within(LIMIT, "IPv6", move || {
+        let mut raw = Raw::login(addr);
+        raw.expect("PASV", 501);
+        raw.expect("EPSV 1", 522);
+        raw.expect("PORT 127,0,0,1,195,80", 501);
+        let (data, _) = raw.transfer("RETR a.txt").expect("EPSV over IPv6");
+        assert_eq!(data, b"0123456789");
+
+        let listener = std::net::TcpListener::bind("[::1]:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        raw.expect(format!("EPRT |2|::1|{port}|"), 200);
+        raw.expect("RETR sub/file.txt", 150);
+        let (mut data, _) = listener.accept().expect("server connects");
+        data.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let mut got = Vec::new();
+        data.read_to_end(&mut got).expect("read");
+        assert_eq!(got, b"content\n");
+        assert_eq!(raw.reply().code().get(), 226);
+
+        for mode in [DataMode::Passive, DataMode::Active] {
+            let config = Config {
+                timeouts: Timeouts::all(Duration::from_secs(10)),
+                data_mode: mode,
+                ..Config::default()
+            };
+            let mut client = Client::connect("::1", addr.port(), config).expect("connect");
+            client.login_anonymous().expect("login");
+            let mut sink = Vec::new();
+            client
+                .retr("/sub/file.txt", 0, &mut sink, &mut |_| {})
+                .expect("RETR");
+            assert_eq!(sink, b"content\n", "{mode:?}");
+            client.quit().expect("QUIT");
+        }
+    });
 }
