@@ -21,7 +21,6 @@ fn a_directory_lands_at_dest_and_replaces_it_whole() {
         let server = serve(&root);
         let url = FtpUrl::parse(&format!("ftp://{}/pub", server.local_addr())).unwrap();
         let dest = t.join("mirror");
-        write_file(&dest.join("stale.txt"), b"not on the server");
         let opts = RunOptions {
             connections: Some(2),
             ..options()
@@ -33,6 +32,8 @@ fn a_directory_lands_at_dest_and_replaces_it_whole() {
             names(t),
             vec![".mirror.ftp-mirror-lock", "mirror", "server"]
         );
+        // A file that is not on the server goes at the next run.
+        write_file(&dest.join("stale.txt"), b"not on the server");
         let again = run_url(&url, &dest, &opts, &ftp_mirror::events::NoEvents);
         assert_eq!(again.modules[0].files_fetched, 0, "{}", again.to_json());
         assert_trees_equal(&root.join("pub"), &dest);
@@ -100,6 +101,24 @@ fn a_missing_path_and_a_dangerous_dest_fail_cleanly() {
         assert!(!tmp.path().join("x").exists());
 
         let dir = FtpUrl::parse(&format!("ftp://{}/pub", server.local_addr())).unwrap();
+        // A directory with someone else's files is not replaced.
+        let precious = tmp.path().join("Downloads");
+        write_file(&precious.join("mine.txt"), b"keep me");
+        let report = run_url(&dir, &precious, &options(), &ftp_mirror::events::NoEvents);
+        assert_eq!(report.exit_code(), 1);
+        assert!(
+            report.modules[0].errors[0].contains("not made by ftp-mirror"),
+            "{:?}",
+            report.modules[0].errors
+        );
+        assert_eq!(names(&precious), vec!["mine.txt"]);
+        // An empty one is fine.
+        let empty = tmp.path().join("empty");
+        fs::create_dir(&empty).unwrap();
+        let report = run_url(&dir, &empty, &options(), &ftp_mirror::events::NoEvents);
+        assert_eq!(report.exit_code(), 0, "{}", report.to_json());
+        assert_eq!(names(&empty), vec!["a.txt"]);
+
         let report = run_url(
             &dir,
             std::path::Path::new("/"),

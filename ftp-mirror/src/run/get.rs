@@ -6,7 +6,9 @@
 //! content of `DEST` is then deleted, so `DEST` ends up holding exactly the
 //! remote tree. `DEST` must therefore name a directory of its own: `/`,
 //! `.`, `..` and any directory holding the current working directory are
-//! refused.
+//! refused, and so is a non-empty directory that an earlier `get` did not
+//! make (recognised by the lock file `.<name>.ftp-mirror-lock` every run
+//! leaves beside `DEST`).
 //!
 //! A file is fetched to `DEST`, or to `DEST/<name>` when `DEST` is an
 //! existing directory, through `.<name>.ftp-mirror-part` beside it (resumed
@@ -141,6 +143,13 @@ fn mirror_dir(
     module: &mut ModuleReport,
 ) -> Result<(), String> {
     let dest = checked_destination(dest)?;
+    if holds_foreign_files(&dest) {
+        return Err(format!(
+            "{} already holds files and was not made by ftp-mirror get; it would be replaced by the mirror. \
+             Remove it or choose another DEST",
+            dest.display()
+        ));
+    }
     let stage = Stage::new(dest.clone(), None)
         .ok_or_else(|| format!("{}: not a directory name", dest.display()))?;
     let job = Mirror {
@@ -169,6 +178,13 @@ fn checked_destination(dest: &Path) -> Result<PathBuf, String> {
         ));
     }
     Ok(absolute)
+}
+
+/// Whether `dest` is a non-empty directory that no earlier `get` made:
+/// every mirror leaves its lock file `.<name>.ftp-mirror-lock` beside it.
+fn holds_foreign_files(dest: &Path) -> bool {
+    let not_empty = fs::read_dir(dest).is_ok_and(|mut entries| entries.next().is_some());
+    not_empty && !sibling(dest, "lock").is_some_and(|lock| lock.exists())
 }
 
 #[allow(clippy::too_many_arguments)]
