@@ -1,0 +1,288 @@
+//! The `ftp-mirror` binary end to end: demo, get, ls, run, exit codes and
+//! secrets, against the embedded server and pyftpdlib.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use ftp_mirror_tests::pyftpd::PyFtpd;
+use ftp_mirror_tests::tree::{assert_trees_equal, build_sample_tree, snapshot, SAMPLE_BIG_FILE};
+use ftp_proto::client::Password;
+use ftp_serve::{Server, ServerConfig, ServerHandle};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ftp-mirror");
+
+/// Runs the binary with a deadline (a hang fails the test) and the given
+/// extra environment; no password leaks in from the caller's environment.
+fn ftp_mirror_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let cwd = cwd.to_path_buf();
+    ftp_mirror_tests::within(Duration::from_secs(120), "ftp-mirror", move || {
+        Command::new(BIN)
+            .args(&args)
+            .current_dir(&cwd)
+            .env_remove("FTP_PASSWORD")
+            .env("NETRC", "/nonexistent")
+            .envs(env)
+            .output()
+            .expect("run ftp-mirror")
+    })
+}
+
+fn ftp_mirror(args: &[&str], cwd: &Path) -> Output {
+    ftp_mirror_env(args, cwd, &[])
+}
+
+fn serve(root: &Path, credentials: Option<(&str, &str)>) -> ServerHandle {
+    Server::bind(ServerConfig {
+        root: root.to_path_buf(),
+        credentials: credentials.map(|(u, p)| (u.to_string(), Password::new(p))),
+        ..ServerConfig::default()
+    })
+    .expect("bind")
+    .spawn()
+    .expect("spawn")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn demo_runs_to_completion_and_a_second_run_fetches_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    let out = ftp_mirror(
+        &["demo", "--no-progress", "--json", "report.json"],
+        work.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let demo = work.path().join("ftp-mirror-demo");
+    let nightly = demo.join("served/builds/nightly");
+    let weather = demo.join("served/datasets/weather");
+    assert_trees_equal(&nightly, &demo.join("stage/nightly"));
+    assert_trees_equal(&weather, &demo.join("stage/weather"));
+    assert_trees_equal(&nightly, &demo.join("machines/web1/nightly"));
+    assert_trees_equal(&nightly, &demo.join("machines/web2/nightly"));
+    assert_trees_equal(&weather, &demo.join("machines/web1/weather"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Where everything landed"),
+        "{}",
+        text(&out)
+    );
+    assert!(demo.join("ftp-mirror.log").is_file());
+
+    let again = ftp_mirror(
+        &["demo", "--no-progress", "--json", "report2.json"],
+        work.path(),
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(work.path().join("report2.json")).unwrap())
+            .unwrap();
+    for m in report["modules"].as_array().unwrap() {
+        assert_eq!(m["files_fetched"], 0, "{m}");
+        assert!(m["files_unchanged"].as_u64().unwrap() > 0, "{m}");
+    }
+}
+
+#[test]
+fn get_a_file_and_a_directory() {
+    let src = tempfile::tempdir().unwrap();
+    build_sample_tree(src.path(), 300_000);
+    let server = serve(src.path(), None);
+    let work = tempfile::tempdir().unwrap();
+    let base = format!("ftp://{}", server.local_addr());
+
+    let big = Path::new(SAMPLE_BIG_FILE);
+    let name = big.file_name().unwrap();
+    let out = ftp_mirror(
+        &["get", &format!("{base}/{SAMPLE_BIG_FILE}"), "--no-progress"],
+        work.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        fs::read(work.path().join(name)).unwrap(),
+        fs::read(src.path().join(big)).unwrap()
+    );
+
+    let out = ftp_mirror(
+        &[
+            "get",
+            &format!("{base}/"),
+            "copy",
+            "-j",
+            "3",
+            "--no-progress",
+        ],
+        work.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_trees_equal(src.path(), &work.path().join("copy"));
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let src = tempfile::tempdir().unwrap();
+    build_sample_tree(src.path(), 1000);
+    let server = serve(src.path(), None);
+    let work = tempfile::tempdir().unwrap();
+    let before = snapshot(work.path());
+    let url = format!("ftp://{}/", server.local_addr());
+    let out = ftp_mirror(
+        &["get", &url, "copy", "--dry-run", "--no-progress"],
+        work.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(snapshot(work.path()), before, "{}", text(&out));
+}
+
+#[test]
+fn ls_lists_names_as_json_and_table() {
+    let src = tempfile::tempdir().unwrap();
+    build_sample_tree(src.path(), 1000);
+    let server = serve(src.path(), None);
+    let work = tempfile::tempdir().unwrap();
+    let url = format!("ftp://{}/", server.local_addr());
+    let out = ftp_mirror(&["ls", &url, "--json"], work.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let items: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut names: Vec<String> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap().to_string())
+        .collect();
+    let mut want: Vec<String> = fs::read_dir(src.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    want.sort();
+    assert_eq!(names, want);
+    let out = ftp_mirror(&["ls", &url], work.path());
+    let top = SAMPLE_BIG_FILE.split('/').next().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(top),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn bad_usage_and_bad_plans_exit_2_and_touch_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    let out = ftp_mirror(&["get", "http://example.invalid/"], work.path());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = ftp_mirror(&["frobnicate"], work.path());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+
+    let stage = work.path().join("stage");
+    let plan = format!(
+        r#"<download><module_list><module id="A">
+             <ftp_info machine_name="127.0.0.1:1"><ftp_uid>u</ftp_uid></ftp_info>
+             <stage_location>{}</stage_location></module></module_list></download>"#,
+        stage.display()
+    );
+    fs::write(work.path().join("plan.xml"), plan).unwrap();
+    let out = ftp_mirror(&["run", "plan.xml"], work.path());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ftp_location") && stderr.contains("line"),
+        "{}",
+        text(&out)
+    );
+    assert!(!stage.exists());
+
+    fs::write(work.path().join("broken.xml"), "<download><module_list>").unwrap();
+    let out = ftp_mirror(&["run", "broken.xml"], work.path());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
+
+#[test]
+fn a_refused_login_exits_1_while_the_other_module_finishes_and_no_password_leaks() {
+    let src = tempfile::tempdir().unwrap();
+    build_sample_tree(src.path(), 1000);
+    let good = serve(src.path(), Some(("builder", "right-horse-battery")));
+    let other = serve(src.path(), Some(("builder", "right-horse-battery")));
+    let work = tempfile::tempdir().unwrap();
+    let stage = work.path().join("stage");
+    // "right-horse-battery" and "wrong-staple-secret", base64-encoded.
+    let plan = format!(
+        r#"<?xml version="1.0"?>
+<download>
+  <config_list><config_item id="LOG_LEVEL">DEBUG</config_item></config_list>
+  <module_list>
+    <module id="GOOD" keep_original="no">
+      <ftp_info machine_name="{good}"><ftp_uid>builder</ftp_uid>
+        <ftp_password encryption="base64">cmlnaHQtaG9yc2UtYmF0dGVyeQ==</ftp_password>
+        <ftp_location>/good</ftp_location></ftp_info>
+      <stage_location>{stage}</stage_location>
+    </module>
+    <module id="BAD">
+      <ftp_info machine_name="{other}"><ftp_uid>builder</ftp_uid>
+        <ftp_password encryption="base64">d3Jvbmctc3RhcGxlLXNlY3JldA==</ftp_password>
+        <ftp_location>/bad</ftp_location></ftp_info>
+      <stage_location>{stage}</stage_location>
+    </module>
+  </module_list>
+</download>"#,
+        good = good.local_addr(),
+        other = other.local_addr(),
+        stage = stage.display()
+    );
+    fs::create_dir_all(src.path().join("good")).unwrap();
+    fs::write(src.path().join("good/file.txt"), b"good data").unwrap();
+    fs::create_dir_all(src.path().join("bad")).unwrap();
+    fs::write(work.path().join("plan.xml"), plan).unwrap();
+    let out = ftp_mirror(
+        &["run", "plan.xml", "--no-progress", "--json", "-"],
+        work.path(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let all = text(&out);
+    assert!(
+        !all.contains("right-horse-battery") && !all.contains("wrong-staple-secret"),
+        "{all}"
+    );
+    assert_eq!(fs::read(stage.join("good/file.txt")).unwrap(), b"good data");
+    assert!(!stage.join("bad").exists(), "{all}");
+}
+
+#[test]
+fn get_against_pyftpdlib_with_the_password_from_the_environment() {
+    let src = tempfile::tempdir().unwrap();
+    build_sample_tree(src.path(), 200_000);
+    let server = PyFtpd::builder(src.path())
+        .user("alice", "pa55-word")
+        .start();
+    let work = tempfile::tempdir().unwrap();
+    let url = format!("ftp://alice@127.0.0.1:{}/", server.port());
+    let out = ftp_mirror_env(
+        &[
+            "get",
+            &url,
+            "copy",
+            "-j",
+            "4",
+            "--no-progress",
+            "--log-level",
+            "DEBUG",
+        ],
+        work.path(),
+        &[("FTP_PASSWORD", "pa55-word")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("pa55-word"));
+    assert_trees_equal(src.path(), &work.path().join("copy"));
+}
