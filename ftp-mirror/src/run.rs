@@ -234,20 +234,29 @@ impl Mirror<'_> {
         report.status = status;
         report.set_elapsed(started.elapsed());
         let ok = matches!(status, ModuleStatus::Ok | ModuleStatus::DryRun);
-        if ok {
-            log::info!(
-                "module {}: {:?} in {:.1}s",
+        match status {
+            ModuleStatus::Ok | ModuleStatus::DryRun => log::info!(
+                "module {}: {} ({} fetched, {} bytes; {} unchanged) in {:.2}s",
                 self.id,
-                status,
+                if status == ModuleStatus::Ok {
+                    "done"
+                } else {
+                    "dry run done"
+                },
+                report.files_fetched,
+                report.bytes_fetched,
+                report.files_unchanged,
                 report.elapsed.as_secs_f64()
-            );
-        } else {
-            log::error!(
-                "module {}: {:?}: {}",
+            ),
+            ModuleStatus::Skipped => {
+                log::warn!("module {}: skipped: {}", self.id, first_error(report))
+            }
+            _ => log::error!(
+                "module {}: failed ({} error(s); first: {})",
                 self.id,
-                status,
-                report.errors.first().map_or("", |e| e.as_str())
-            );
+                report.errors.len(),
+                first_error(report)
+            ),
         }
         self.events.event(&Event::ModuleFinished {
             module: self.id.to_string(),
@@ -325,6 +334,10 @@ impl Mirror<'_> {
         report.errors.push(error);
         ModuleStatus::Failed
     }
+}
+
+fn first_error(report: &ModuleReport) -> &str {
+    report.errors.first().map_or("", |e| e.as_str())
 }
 
 fn fill_counts(report: &mut ModuleReport, stats: &SyncStats) {
