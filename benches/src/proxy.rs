@@ -4,10 +4,14 @@
 //! Every byte crossing the proxy, in either direction, is delivered one
 //! one-way delay after the proxy read it. Chunks keep their order but are not
 //! serialized: a chunk that arrives while an earlier one is still waiting
-//! leaves at its own arrival time plus the delay. Each connection first pays a
-//! handshake round trip (two one-way delays) before the proxy connects to the
-//! real server; bytes the client sends meanwhile are queued with their own
-//! delivery times.
+//! leaves at its own arrival time plus the delay.
+//!
+//! Each new connection pays the TCP handshake: the proxy connects to the real
+//! server three one-way delays (1.5 RTT: SYN, SYN-ACK, ACK) after it accepted
+//! the client, which is when a real server's `accept` would return. Bytes the
+//! client sends meanwhile are queued and delivered once that connection is up,
+//! so the server sees them no earlier than over a real link; a server's
+//! greeting reaches the client 2 RTT after its connect, as on a real network.
 //!
 //! Passive replies are rewritten so data connections pass through the proxy
 //! too: for each `227` (PASV) or `229` (EPSV) reply the proxy opens a listener,
@@ -192,8 +196,9 @@ fn relay_inner(
         .name("proxy-read-client".into())
         .spawn(move || pump_in(client_reader, up_tx, &stop_ctx, None))?;
 
-    // The handshake round trip, then the real connection.
-    sleep_until(Instant::now() + ctx.delay * 2, &ctx.shared.stop);
+    // The handshake (SYN, SYN-ACK, ACK reach the server after 1.5 RTT),
+    // then the real connection.
+    sleep_until(Instant::now() + ctx.delay * 3, &ctx.shared.stop);
     let server = match TcpStream::connect_timeout(&upstream, CONNECT_TIMEOUT) {
         Ok(s) => s,
         Err(e) => {
@@ -536,16 +541,15 @@ mod tests {
         s.write_all(b"ping\n").expect("write");
         let (got, t1) = read_exact_timed(&mut s, 5);
         assert_eq!(got, b"ping\n");
-        // Handshake round trip (80 ms), then 40 ms to the server... the write
-        // was queued at t0 + 40 but the server is connected at t0 + 80;
-        // then 40 ms back: 120 ms.
+        // The write waits for the handshake: the server is connected at
+        // t0 + 120 ms (3 one-way delays), then 40 ms back: 160 ms.
         let first = t1 - t0;
         assert!(
-            first >= Duration::from_millis(118),
+            first >= Duration::from_millis(158),
             "first echo after {first:?}"
         );
         assert!(
-            first < Duration::from_millis(220),
+            first < Duration::from_millis(260),
             "first echo after {first:?}"
         );
         // An established connection: one round trip (80 ms).
