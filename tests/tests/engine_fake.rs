@@ -326,3 +326,18 @@ fn a_permanent_refusal_of_a_subdirectory_is_recorded_and_the_rest_goes_on() {
     assert_eq!(fs::read(dest.path().join("a")).unwrap(), b"1");
     assert!(dest.path().join("locked/kept").exists());
 }
+
+#[test]
+fn a_name_listed_twice_is_used_once() {
+    let dest = tempfile::tempdir().unwrap();
+    let data: &[u8] = b"type=file;size=1;modify=20200101000000; x\r\n\
+        type=dir;modify=20200101000000; x\r\n";
+    let (stats, _rec, outcome) = mirror(
+        vec![login(MLST), listing("MLSD /", data), retr("/x", b"1")],
+        dest.path(),
+    );
+    outcome.assert_ok();
+    assert_eq!(stats.failures.len(), 1, "{:?}", stats.failures);
+    assert!(stats.failures[0].1.contains("twice"));
+    assert_eq!(fs::read(dest.path().join("x")).unwrap(), b"1");
+}

@@ -580,3 +580,21 @@ fn has_part_files(root: &Path) -> bool {
             .is_some_and(|n| n.as_bytes().ends_with(b".part"))
     })
 }
+
+#[test]
+fn a_dest_that_cannot_be_created_fails_the_module() {
+    let src = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    write_file(&src.path().join("a"), b"a");
+    let blocker = work.path().join("file");
+    fs::write(&blocker, b"not a directory").unwrap();
+    let server = serve(src.path());
+    let pool = anon_pool(&server, 1);
+    let rec = Arc::new(Recorder::default());
+    let err = sync(&pool, &options(&blocker.join("dest")), rec.clone()).unwrap_err();
+    assert!(matches!(err, SyncError::Local { .. }), "{err}");
+    assert_eq!(
+        rec.count(|e| matches!(e, Event::Failed { path, .. } if path.is_empty())),
+        1
+    );
+}

@@ -200,6 +200,15 @@ mod tests {
     }
 
     #[test]
+    fn pools_and_sessions_cross_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        fn send<T: Send>() {}
+        send_sync::<Pool>();
+        send_sync::<super::super::Pools>();
+        send::<PooledSession>();
+    }
+
+    #[test]
     fn debug_hides_the_password() {
         let auth = ServerAuth {
             key: ServerKey {

@@ -22,6 +22,8 @@ use crate::walk::{check_name, list_dir, walk, NameProblem, Priority, QuitFlag};
 /// Deeper trees are refused (a server presenting a link loop as a
 /// directory would otherwise never end).
 const MAX_DEPTH: usize = 256;
+/// What a `Retry` event names when getting a session failed.
+const LOGIN: &[u8] = b"login";
 /// First and largest pause before retrying a transient failure.
 const RETRY_BACKOFF: (Duration, Duration) = (Duration::from_millis(250), Duration::from_secs(30));
 
@@ -121,10 +123,18 @@ impl<'a> Engine<'a> {
 
     pub(super) fn run(self) -> Result<SyncStats, SyncError> {
         if !self.opts.dry_run {
-            fs::create_dir_all(&self.opts.dest).map_err(|source| SyncError::Local {
-                path: self.opts.dest.clone(),
-                source,
-            })?;
+            if let Err(source) = fs::create_dir_all(&self.opts.dest) {
+                let e = SyncError::Local {
+                    path: self.opts.dest.clone(),
+                    source,
+                };
+                self.event(Event::Failed {
+                    module: self.opts.module.clone(),
+                    path: String::new(),
+                    error: e.to_string(),
+                });
+                return Err(e);
+            }
         }
         let limit_before = self.pool.limit();
         let workers = self.opts.workers.clamp(1, limit_before.max(1));
@@ -182,7 +192,7 @@ impl<'a> Engine<'a> {
                 Ok(s) => s,
                 Err(NoSession::Quit) => return,
                 Err(NoSession::Transient(e)) => {
-                    if self.pause(&rel, attempt, &e.to_string()) {
+                    if self.pause(LOGIN, attempt, &e.to_string()) {
                         continue;
                     }
                     return self.abort(SyncError::Pool(e));
@@ -219,8 +229,13 @@ impl<'a> Engine<'a> {
     fn consider_entries(&self, rel: &[u8], depth: usize, entries: Vec<Entry>, out: &mut Vec<Job>) {
         let names: HashSet<Vec<u8>> = entries.iter().map(|e| e.name.clone()).collect();
         let mut keep = HashSet::with_capacity(entries.len() * 2);
+        let mut seen = HashSet::with_capacity(entries.len());
         for entry in entries {
             let child = join(rel, &entry.name);
+            if !seen.insert(entry.name.clone()) {
+                self.fail(&child, "listed twice; the first entry was used".into());
+                continue;
+            }
             match check_name(&entry.name) {
                 Ok(()) => {}
                 // Some listings include `.` and `..` themselves: harmless.
@@ -395,7 +410,7 @@ impl<'a> Engine<'a> {
                 Ok(s) => s,
                 Err(NoSession::Quit) => return,
                 Err(NoSession::Transient(e)) => {
-                    if self.pause(&job.rel, attempt, &e.to_string()) {
+                    if self.pause(LOGIN, attempt, &e.to_string()) {
                         continue;
                     }
                     return self.abort(SyncError::Pool(e));
@@ -529,9 +544,10 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Before attempt `attempt + 1` of `rel`: reports the retry and sleeps.
-    /// `false` when the retries are spent or the walk is stopping.
-    fn pause(&self, rel: &[u8], attempt: u32, error: &str) -> bool {
+    /// Before attempt `attempt + 1` of `what` (a relative path, or
+    /// [`LOGIN`] when no session could be had): reports the retry and
+    /// sleeps. `false` when the retries are spent or the walk is stopping.
+    fn pause(&self, what: &[u8], attempt: u32, error: &str) -> bool {
         if attempt > self.opts.max_retries || self.quit.is_set() {
             return false;
         }
@@ -539,7 +555,7 @@ impl<'a> Engine<'a> {
         lock(&self.stats).retries += 1;
         self.event(Event::Retry {
             module: self.opts.module.clone(),
-            what: self.display(rel),
+            what: lossy(what),
             attempt,
             error: error.to_string(),
             delay,
