@@ -115,6 +115,33 @@ pub fn distribute_all(
     })
 }
 
+/// Dry run: how many files a distribution to `dest` would copy and link,
+/// given the files a mirror would fetch and keep (paths relative to the
+/// module) and the current stage copy (`None` if there is none yet). A
+/// fetched file is always copied; a kept one is linked when `dest` holds it
+/// with the stage copy's size and time. Nothing is written; bytes are not
+/// counted.
+pub fn preview(
+    stage: Option<&Path>,
+    dest: &Path,
+    would_fetch: &[String],
+    would_keep: &[String],
+) -> DistributeStats {
+    let mut stats = DistributeStats {
+        files_copied: would_fetch.len() as u64,
+        ..DistributeStats::default()
+    };
+    for rel in would_keep {
+        let current = stage.and_then(|s| fs::metadata(s.join(rel)).ok());
+        let there = fs::symlink_metadata(dest.join(rel)).ok();
+        match (current, there) {
+            (Some(a), Some(b)) if b.is_file() && same_state(&a, &b) => stats.files_linked += 1,
+            _ => stats.files_copied += 1,
+        }
+    }
+    stats
+}
+
 /// Makes `dest` an exact copy of `source`, swapping it in whole.
 pub fn distribute_to(source: &Path, dest: &Path) -> Result<DistributeStats, StageError> {
     let no_name = || {
@@ -451,6 +478,26 @@ mod tests {
             .filter(|e| matches!(e, Event::DistributeFinished { .. }))
             .count();
         assert_eq!(finished, 3);
+    }
+
+    #[test]
+    fn preview_counts_without_writing() {
+        let root = tempfile::tempdir().unwrap();
+        let (stage, dest) = (root.path().join("stage"), root.path().join("dest"));
+        write(&stage.join("same"), "s", 1000);
+        write(&stage.join("differs"), "d", 1000);
+        write(&dest.join("same"), "s", 1000);
+        write(&dest.join("differs"), "d", 2000);
+        let keep = vec![
+            "same".to_string(),
+            "differs".to_string(),
+            "missing".to_string(),
+        ];
+        let stats = preview(Some(&stage), &dest, &["new".to_string()], &keep);
+        assert_eq!((stats.files_copied, stats.files_linked), (3, 1));
+        let fresh = preview(None, &root.path().join("nowhere"), &[], &keep);
+        assert_eq!((fresh.files_copied, fresh.files_linked), (3, 0));
+        assert!(!root.path().join("nowhere").exists());
     }
 
     #[test]

@@ -28,7 +28,7 @@ use ftp_proto::client::Config;
 
 pub use get::run_url;
 
-use crate::distribute::{distribute_all, Target};
+use crate::distribute::{distribute_all, preview, Target};
 use crate::events::{Event, EventSink};
 use crate::plan::{Module, Plan};
 use crate::pool::{Pool, PoolConfig, Pools, ServerAuth, ServerKey};
@@ -187,7 +187,18 @@ fn run_module(
             .collect(),
         ModuleStatus::DryRun => targets
             .iter()
-            .map(|t| destination_report(&module.id, t, DestinationStatus::DryRun, None))
+            .map(|t| {
+                let mut d = destination_report(&module.id, t, DestinationStatus::DryRun, None);
+                let would = preview(
+                    stage.previous(),
+                    &t.path,
+                    &report.would_fetch,
+                    &report.would_keep,
+                );
+                d.files_copied = would.files_copied;
+                d.files_linked = would.files_linked;
+                d
+            })
             .collect(),
         _ => targets
             .iter()

@@ -251,6 +251,13 @@ fn dry_run_changes_nothing_anywhere() {
         would.sort();
         assert_eq!(would, vec!["b.txt", "c.txt"]);
         assert_eq!(report.modules[0].would_keep, vec!["a.txt"]);
+        let d = &report.destinations[0];
+        assert_eq!(
+            (d.files_copied, d.files_linked),
+            (2, 1),
+            "{}",
+            report.to_json()
+        );
         let after = (
             full_snapshot(&stage),
             full_snapshot(&backup),
