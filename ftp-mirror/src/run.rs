@@ -162,6 +162,7 @@ fn run_module(
         buffer_size,
         opts,
         events,
+        announce: true,
     };
     let (status, _lock) = job.run(&mut report);
     let destinations = match status {
@@ -221,6 +222,8 @@ pub(crate) struct Mirror<'a> {
     pub buffer_size: usize,
     pub opts: &'a RunOptions,
     pub events: &'a dyn EventSink,
+    /// Whether [`Mirror::run`] sends `ModuleStarted` (the caller may have).
+    pub announce: bool,
 }
 
 impl Mirror<'_> {
@@ -232,9 +235,11 @@ impl Mirror<'_> {
         report: &mut ModuleReport,
     ) -> (ModuleStatus, Option<crate::stage::StageLock>) {
         let started = Instant::now();
-        self.events.event(&Event::ModuleStarted {
-            module: self.id.to_string(),
-        });
+        if self.announce {
+            self.events.event(&Event::ModuleStarted {
+                module: self.id.to_string(),
+            });
+        }
         log::info!(
             "module {}: mirroring into {}",
             self.id,

@@ -4,12 +4,27 @@ mod mirror_util;
 
 use std::fs;
 
+use ftp_mirror::events::Event;
 use ftp_mirror::report::ModuleStatus;
 use ftp_mirror::run::{run_url, RunOptions};
 use ftp_mirror::url::FtpUrl;
 use ftp_mirror_tests::tree::{assert_trees_equal, build_sample_tree, write_file};
 use ftp_mirror_tests::within;
 use mirror_util::*;
+
+/// How many `ModuleStarted` and `ModuleFinished` events were sent.
+fn start_and_finish(events: &Recorder) -> (usize, usize) {
+    let events = events.0.lock().unwrap();
+    let started = events
+        .iter()
+        .filter(|e| matches!(e, Event::ModuleStarted { .. }))
+        .count();
+    let finished = events
+        .iter()
+        .filter(|e| matches!(e, Event::ModuleFinished { .. }))
+        .count();
+    (started, finished)
+}
 
 #[test]
 fn a_directory_lands_at_dest_and_replaces_it_whole() {
@@ -25,7 +40,9 @@ fn a_directory_lands_at_dest_and_replaces_it_whole() {
             connections: Some(2),
             ..options()
         };
-        let report = run_url(&url, &dest, &opts, &ftp_mirror::events::NoEvents);
+        let events = Recorder::default();
+        let report = run_url(&url, &dest, &opts, &events);
+        assert_eq!(start_and_finish(&events), (1, 1));
         assert_eq!(report.exit_code(), 0, "{}", report.to_json());
         assert_trees_equal(&root.join("pub"), &dest);
         assert_eq!(
@@ -90,12 +107,9 @@ fn a_missing_path_and_a_dangerous_dest_fail_cleanly() {
         let server = serve(&root);
         let missing =
             FtpUrl::parse(&format!("ftp://{}/no/such/thing", server.local_addr())).unwrap();
-        let report = run_url(
-            &missing,
-            &tmp.path().join("x"),
-            &options(),
-            &ftp_mirror::events::NoEvents,
-        );
+        let events = Recorder::default();
+        let report = run_url(&missing, &tmp.path().join("x"), &options(), &events);
+        assert_eq!(start_and_finish(&events), (1, 1));
         assert_eq!(report.exit_code(), 1);
         assert_eq!(report.modules[0].status, ModuleStatus::Failed);
         assert!(!tmp.path().join("x").exists());

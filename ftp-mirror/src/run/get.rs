@@ -63,6 +63,7 @@ pub fn run_url(url: &FtpUrl, dest: &Path, opts: &RunOptions, events: &dyn EventS
         },
     );
     let mut module = ModuleReport::new(id.clone());
+    events.event(&Event::ModuleStarted { module: id.clone() });
     let outcome = match probe(&pool, &url.path) {
         Ok(Kind::Dir) => mirror_dir(&id, url, dest, &pool, opts, events, &mut module),
         Ok(Kind::File) => fetch_file(&id, url, dest, &pool, opts, events, &mut module),
@@ -160,6 +161,7 @@ fn mirror_dir(
         buffer_size: opts.client.buffer_size,
         opts,
         events,
+        announce: false,
     };
     job.run(module);
     Ok(())
@@ -198,9 +200,6 @@ fn fetch_file(
     module: &mut ModuleReport,
 ) -> Result<(), String> {
     let started = Instant::now();
-    events.event(&Event::ModuleStarted {
-        module: id.to_string(),
-    });
     let name = file_name(&url.path).ok_or_else(|| format!("{url}: the URL names no file"))?;
     let target = if dest.is_dir() {
         dest.join(&name)
