@@ -148,3 +148,59 @@ fn a_missing_path_and_a_dangerous_dest_fail_cleanly() {
         server.shutdown();
     });
 }
+
+#[test]
+fn without_mlst_the_kind_is_found_with_cwd_and_size() {
+    within(LIMIT, "get without MLST", || {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        let root = t.join("server");
+        write_at(
+            &root.join("pub/sub/file.txt"),
+            b"listed by LIST",
+            1_600_000_000,
+        );
+        let server = ftp_mirror_tests::pyftpd::PyFtpd::builder(&root)
+            .no_mlst()
+            .start();
+        let base = server.url(false);
+        let dir = FtpUrl::parse(&format!("{base}pub")).unwrap();
+        let report = run_url(
+            &dir,
+            &t.join("mirror"),
+            &options(),
+            &ftp_mirror::events::NoEvents,
+        );
+        assert_eq!(
+            report.exit_code(),
+            0,
+            "{}\n{}",
+            report.to_json(),
+            server.log()
+        );
+        assert_trees_equal(&root.join("pub"), &t.join("mirror"));
+        let file = FtpUrl::parse(&format!("{base}pub/sub/file.txt")).unwrap();
+        let report = run_url(
+            &file,
+            &t.join("single.txt"),
+            &options(),
+            &ftp_mirror::events::NoEvents,
+        );
+        assert_eq!(
+            report.exit_code(),
+            0,
+            "{}\n{}",
+            report.to_json(),
+            server.log()
+        );
+        assert_eq!(fs::read(t.join("single.txt")).unwrap(), b"listed by LIST");
+        let modified = fs::metadata(t.join("single.txt"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(
+            modified,
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000)
+        );
+    });
+}
