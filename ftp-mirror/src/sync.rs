@@ -147,7 +147,13 @@ pub enum SyncError {
 /// refused, root not listable, `dest` not creatable, the server lost for
 /// good mid-walk). Per-file failures are in [`SyncStats::failures`]; after
 /// `Ok` with no failures, `dest` holds exactly the remote tree (regular
-/// files and directories).
+/// files and directories; directory mtimes are not set).
+///
+/// Several modules may run `sync_tree` on the same pool at once, from
+/// different threads. The calling thread must not hold a session of `pool`
+/// itself: with a limit of one, the walk would wait for it for ever (a
+/// wait that times out because every session is busy is not a failure;
+/// the worker waits again).
 pub fn sync_tree(
     pool: &Pool,
     opts: &SyncOptions,

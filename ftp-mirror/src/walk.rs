@@ -8,6 +8,10 @@
 //! worker is busy (an active-worker count), or when someone sets the quit
 //! flag.
 //!
+//! A handler queues what it produces with [`Jobs::push`] as it goes, so a
+//! large directory's first files download while its last entries are still
+//! being compared.
+//!
 //! The scheduler knows nothing about FTP: a worker never holds a session
 //! while it waits for work, so the engine keeps "one session per thread at
 //! a time" as its only rule, and nothing can deadlock even with a single
@@ -37,7 +41,7 @@ pub use names::{check_name, NameProblem};
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 /// Which end of the queue a job goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,40 +82,77 @@ impl<J> Queue<J> {
     }
 }
 
+/// What the workers share.
+struct Shared<'p, J> {
+    queue: Mutex<Queue<J>>,
+    cond: Condvar,
+    priority: &'p (dyn Fn(&J) -> Priority + Sync),
+}
+
+impl<J> Shared<'_, J> {
+    fn lock(&self) -> MutexGuard<'_, Queue<J>> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Where a job handler puts the jobs it produces. Each is queued at once,
+/// so idle workers can start on it while the handler goes on.
+pub struct Jobs<'s, J> {
+    shared: &'s Shared<'s, J>,
+}
+
+impl<J> Jobs<'_, J> {
+    /// Queues a job.
+    pub fn push(&mut self, job: J) {
+        let high = (self.shared.priority)(&job) == Priority::High;
+        let mut q = self.shared.lock();
+        if high {
+            q.high.push_back(job);
+        } else {
+            q.normal.push_back(job);
+        }
+        drop(q);
+        self.shared.cond.notify_one();
+    }
+}
+
 /// Runs `handle` on every job with `workers` threads (at least one), until
 /// no job is left and no worker is busy, or until `quit` is set. `handle`
-/// pushes the jobs it produces into its `Vec`; they are queued when it
-/// returns. `priority` says where a job goes.
+/// queues the jobs it produces with [`Jobs::push`]; `priority` says where
+/// a job goes.
 pub fn walk<J, P, H>(workers: usize, initial: Vec<J>, priority: P, handle: H, quit: &QuitFlag)
 where
     J: Send,
     P: Fn(&J) -> Priority + Sync,
-    H: Fn(J, &mut Vec<J>) + Sync,
+    H: Fn(J, &mut Jobs<'_, J>) + Sync,
 {
-    let queue = Mutex::new(Queue {
-        high: VecDeque::new(),
-        normal: VecDeque::new(),
-        active: 0,
-    });
-    let cond = Condvar::new();
+    let shared = Shared {
+        queue: Mutex::new(Queue {
+            high: VecDeque::new(),
+            normal: VecDeque::new(),
+            active: 0,
+        }),
+        cond: Condvar::new(),
+        priority: &priority,
+    };
     {
-        let mut q = queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut jobs = Jobs { shared: &shared };
         for job in initial {
-            push(&mut q, job, &priority);
+            jobs.push(job);
         }
     }
     std::thread::scope(|s| {
         for i in 0..workers.max(1) {
-            let (queue, cond, priority, handle) = (&queue, &cond, &priority, &handle);
+            let (shared, handle) = (&shared, &handle);
             let spawned = std::thread::Builder::new()
                 .name(format!("mirror-worker-{i}"))
-                .spawn_scoped(s, move || worker(queue, cond, priority, handle, quit));
+                .spawn_scoped(s, move || worker(shared, handle, quit));
             if let Err(e) = spawned {
                 // Fewer workers is slower, not wrong; the first one is run
-                // on this thread below if none could start.
+                // on this thread if none could start.
                 log::warn!("cannot start a worker thread: {e}");
                 if i == 0 {
-                    worker(queue, cond, priority, handle, quit);
+                    worker(shared, handle, quit);
                 }
                 break;
             }
@@ -119,32 +160,18 @@ where
     });
 }
 
-fn push<J, P: Fn(&J) -> Priority>(q: &mut Queue<J>, job: J, priority: &P) {
-    match priority(&job) {
-        Priority::High => q.high.push_back(job),
-        Priority::Normal => q.normal.push_back(job),
-    }
-}
-
-fn worker<J, P, H>(
-    queue: &Mutex<Queue<J>>,
-    cond: &Condvar,
-    priority: &P,
-    handle: &H,
-    quit: &QuitFlag,
-) where
-    P: Fn(&J) -> Priority,
-    H: Fn(J, &mut Vec<J>),
+fn worker<J, H>(shared: &Shared<'_, J>, handle: &H, quit: &QuitFlag)
+where
+    H: Fn(J, &mut Jobs<'_, J>),
 {
-    let mut produced = Vec::new();
     loop {
         let job = {
-            let mut q = queue.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut q = shared.lock();
             loop {
                 if quit.is_set() {
                     q.high.clear();
                     q.normal.clear();
-                    cond.notify_all();
+                    shared.cond.notify_all();
                     return;
                 }
                 if let Some(job) = q.pop() {
@@ -153,36 +180,29 @@ fn worker<J, P, H>(
                 }
                 if q.active == 0 {
                     // Nothing queued and nobody who could queue more.
-                    cond.notify_all();
+                    shared.cond.notify_all();
                     return;
                 }
-                q = cond.wait(q).unwrap_or_else(PoisonError::into_inner);
+                q = shared.cond.wait(q).unwrap_or_else(PoisonError::into_inner);
             }
         };
         // A panic in `handle` must not leave `active` counted forever, or the
         // other workers would wait for ever; the guard fixes the count.
-        let guard = ActiveGuard { queue, cond };
-        handle(job, &mut produced);
-        let mut q = queue.lock().unwrap_or_else(PoisonError::into_inner);
-        for job in produced.drain(..) {
-            push(&mut q, job, priority);
-        }
-        drop(q);
-        drop(guard);
+        let _guard = ActiveGuard { shared };
+        handle(job, &mut Jobs { shared });
     }
 }
 
-struct ActiveGuard<'a, J> {
-    queue: &'a Mutex<Queue<J>>,
-    cond: &'a Condvar,
+struct ActiveGuard<'a, 'p, J> {
+    shared: &'a Shared<'p, J>,
 }
 
-impl<J> Drop for ActiveGuard<'_, J> {
+impl<J> Drop for ActiveGuard<'_, '_, J> {
     fn drop(&mut self) {
-        let mut q = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut q = self.shared.lock();
         q.active -= 1;
         drop(q);
-        self.cond.notify_all();
+        self.shared.cond.notify_all();
     }
 }
 

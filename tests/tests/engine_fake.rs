@@ -333,11 +333,17 @@ fn a_name_listed_twice_is_used_once() {
     let data: &[u8] = b"type=file;size=1;modify=20200101000000; x\r\n\
         type=dir;modify=20200101000000; x\r\n";
     let (stats, _rec, outcome) = mirror(
-        vec![login(MLST), listing("MLSD /", data), retr("/x", b"1")],
+        vec![
+            login(MLST),
+            listing("MLSD /", data),
+            listing("MLSD /x", b""),
+        ],
         dest.path(),
     );
     outcome.assert_ok();
     assert_eq!(stats.failures.len(), 1, "{:?}", stats.failures);
-    assert!(stats.failures[0].1.contains("twice"));
-    assert_eq!(fs::read(dest.path().join("x")).unwrap(), b"1");
+    assert_eq!(stats.failures[0].0, "x");
+    assert!(stats.failures[0].1.contains("more than once"));
+    assert!(dest.path().join("x").is_dir(), "the directory entry wins");
+    assert_eq!(stats.files_fetched, 0);
 }

@@ -17,7 +17,7 @@ use crate::fetch::{
     temp_name, FetchError, FetchTarget,
 };
 use crate::pool::{Pool, PoolError, PooledSession};
-use crate::walk::{check_name, list_dir, walk, NameProblem, Priority, QuitFlag};
+use crate::walk::{check_name, list_dir, walk, Jobs, NameProblem, Priority, QuitFlag};
 
 /// Deeper trees are refused (a server presenting a link loop as a
 /// directory would otherwise never end).
@@ -174,7 +174,7 @@ impl<'a> Engine<'a> {
         Ok(stats)
     }
 
-    fn handle(&self, job: Job, out: &mut Vec<Job>) {
+    fn handle(&self, job: Job, out: &mut Jobs<'_, Job>) {
         match job {
             Job::List { rel, depth } => self.list(rel, depth, out),
             Job::Fetch(file) => self.fetch(file),
@@ -183,7 +183,7 @@ impl<'a> Engine<'a> {
 
     // ---- listing ----
 
-    fn list(&self, rel: Vec<u8>, depth: usize, out: &mut Vec<Job>) {
+    fn list(&self, rel: Vec<u8>, depth: usize, out: &mut Jobs<'_, Job>) {
         let path = self.remote_dir(&rel);
         let mut attempt = 0;
         let entries = loop {
@@ -226,14 +226,26 @@ impl<'a> Engine<'a> {
     }
 
     /// Decides what to do with every entry of a listed directory.
-    fn consider_entries(&self, rel: &[u8], depth: usize, entries: Vec<Entry>, out: &mut Vec<Job>) {
+    fn consider_entries(
+        &self,
+        rel: &[u8],
+        depth: usize,
+        mut entries: Vec<Entry>,
+        out: &mut Jobs<'_, Job>,
+    ) {
+        // Directories first: their listings are queued before the files of
+        // this one are compared, so the walk spreads early.
+        entries.sort_by_key(|e| !e.is_dir());
         let names: HashSet<Vec<u8>> = entries.iter().map(|e| e.name.clone()).collect();
         let mut keep = HashSet::with_capacity(entries.len() * 2);
         let mut seen = HashSet::with_capacity(entries.len());
         for entry in entries {
             let child = join(rel, &entry.name);
             if !seen.insert(entry.name.clone()) {
-                self.fail(&child, "listed twice; the first entry was used".into());
+                self.fail(
+                    &child,
+                    "listed more than once; only one entry was used".into(),
+                );
                 continue;
             }
             match check_name(&entry.name) {
@@ -302,7 +314,7 @@ impl<'a> Engine<'a> {
     }
 
     /// A file from a listing: keep it, carry it over, or queue it.
-    fn consider_file(&self, mut job: FileJob, out: &mut Vec<Job>) {
+    fn consider_file(&self, mut job: FileJob, out: &mut Jobs<'_, Job>) {
         lock(&self.stats).bytes_total += job.size.unwrap_or(0);
         match (job.size, job.modified.is_some()) {
             (Some(_), true) => {
@@ -327,7 +339,7 @@ impl<'a> Engine<'a> {
         self.queue_fetch(job, out);
     }
 
-    fn queue_fetch(&self, mut job: FileJob, out: &mut Vec<Job>) {
+    fn queue_fetch(&self, mut job: FileJob, out: &mut Jobs<'_, Job>) {
         if self.announce_fetch(&job) {
             job.announced = true;
             out.push(Job::Fetch(job));
@@ -498,7 +510,10 @@ impl<'a> Engine<'a> {
         let unsupported = |e: &ftp_proto::Error| matches!(e.code(), Some(500 | 501 | 502 | 504));
         if job.size.is_none() {
             match client.size(remote) {
-                Ok(n) => job.size = Some(n),
+                Ok(n) => {
+                    job.size = Some(n);
+                    lock(&self.stats).bytes_total += n;
+                }
                 Err(e) if unsupported(&e) && client.is_reusable() => {}
                 Err(e) => return Err(e),
             }
