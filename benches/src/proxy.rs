@@ -74,21 +74,54 @@ struct Shared {
     passive_rewrites: AtomicU64,
 }
 
+/// How a proxy delays and relays traffic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProxyOptions {
+    /// Delay in each direction (half the round-trip time).
+    pub one_way: Duration,
+    /// How long after accepting a client the proxy connects to the server.
+    /// [`ProxyOptions::ftp`] uses three one-way delays: the TCP handshake as
+    /// the server sees it.
+    pub handshake: Duration,
+    /// True: an FTP control connection whose passive replies are rewritten.
+    /// False: a plain TCP relay.
+    pub ftp: bool,
+}
+
+impl ProxyOptions {
+    /// An FTP proxy with `one_way` delay and a 1.5 RTT handshake.
+    pub fn ftp(one_way: Duration) -> ProxyOptions {
+        ProxyOptions {
+            one_way,
+            handshake: one_way * 3,
+            ftp: true,
+        }
+    }
+}
+
 impl LatencyProxy {
     /// Starts a proxy on `127.0.0.1:0` (or `[::1]:0` for an IPv6 upstream)
     /// in front of the FTP server at `upstream`, adding `one_way` delay in
     /// each direction (the round-trip time is twice that).
     pub fn start(upstream: SocketAddr, one_way: Duration) -> io::Result<LatencyProxy> {
-        LatencyProxy::start_with(upstream, one_way, true)
+        LatencyProxy::start_with(upstream, ProxyOptions::ftp(one_way))
     }
 
     /// Like [`start`](LatencyProxy::start) but a plain TCP relay: no reply
     /// is inspected or rewritten.
     pub fn start_tcp(upstream: SocketAddr, one_way: Duration) -> io::Result<LatencyProxy> {
-        LatencyProxy::start_with(upstream, one_way, false)
+        LatencyProxy::start_with(
+            upstream,
+            ProxyOptions {
+                ftp: false,
+                ..ProxyOptions::ftp(one_way)
+            },
+        )
     }
 
-    fn start_with(upstream: SocketAddr, one_way: Duration, ftp: bool) -> io::Result<LatencyProxy> {
+    /// Starts a proxy with explicit options.
+    pub fn start_with(upstream: SocketAddr, options: ProxyOptions) -> io::Result<LatencyProxy> {
+        let ftp = options.ftp;
         let bind: SocketAddr = match upstream.ip() {
             IpAddr::V4(_) => "127.0.0.1:0".parse().map_err(io::Error::other)?,
             IpAddr::V6(_) => "[::1]:0".parse().map_err(io::Error::other)?,
@@ -98,7 +131,8 @@ impl LatencyProxy {
         let shared = Arc::new(Shared::default());
         let ctx = Ctx {
             upstream_ip: upstream.ip(),
-            delay: one_way,
+            delay: options.one_way,
+            handshake: options.handshake,
             shared: shared.clone(),
         };
         let accept = thread::Builder::new()
@@ -165,6 +199,7 @@ impl Drop for LatencyProxy {
 struct Ctx {
     upstream_ip: IpAddr,
     delay: Duration,
+    handshake: Duration,
     shared: Arc<Shared>,
 }
 
@@ -198,7 +233,7 @@ fn relay_inner(
 
     // The handshake (SYN, SYN-ACK, ACK reach the server after 1.5 RTT),
     // then the real connection.
-    sleep_until(Instant::now() + ctx.delay * 3, &ctx.shared.stop);
+    sleep_until(Instant::now() + ctx.handshake, &ctx.shared.stop);
     let server = match TcpStream::connect_timeout(&upstream, CONNECT_TIMEOUT) {
         Ok(s) => s,
         Err(e) => {
@@ -603,7 +638,14 @@ mod tests {
 
     fn bytes_are_intact(ftp: bool) {
         let (server, h) = echo_server(1);
-        let proxy = LatencyProxy::start_with(server, Duration::from_millis(5), ftp).expect("proxy");
+        let proxy = LatencyProxy::start_with(
+            server,
+            ProxyOptions {
+                ftp,
+                ..ProxyOptions::ftp(Duration::from_millis(5))
+            },
+        )
+        .expect("proxy");
         let s = connect(proxy.local_addr());
         let mut data = vec![0u8; 3 * 1024 * 1024 + 17];
         crate::tree::Rng::new(42).fill(&mut data);

@@ -9,7 +9,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::proxy::LatencyProxy;
+use crate::proxy::{LatencyProxy, ProxyOptions};
 use crate::runner::run_measured;
 use crate::server::{self, ServerKind};
 use crate::stats::{Failure, Mode, Sample, Scenario};
@@ -41,6 +41,9 @@ pub struct SuiteConfig {
     pub rerun: bool,
     /// Kill a tool after this long.
     pub timeout: Duration,
+    /// One-way delays a new connection waits before the proxy connects to
+    /// the server (3: the TCP handshake as the server sees it).
+    pub handshake_one_ways: u32,
 }
 
 /// Everything measured.
@@ -122,10 +125,12 @@ pub fn run_suite(
             let srv = server::start(kind, &root)?;
             for &rtt in &config.rtts_ms {
                 let proxy = if rtt > 0 {
-                    Some(LatencyProxy::start(
-                        srv.addr(),
-                        Duration::from_micros(rtt * 500),
-                    )?)
+                    let one_way = Duration::from_micros(rtt * 500);
+                    let options = ProxyOptions {
+                        handshake: one_way * config.handshake_one_ways,
+                        ..ProxyOptions::ftp(one_way)
+                    };
+                    Some(LatencyProxy::start_with(srv.addr(), options)?)
                 } else {
                     None
                 };

@@ -56,6 +56,7 @@ fn every_tool_mirrors_the_smoke_tree_and_verifies() {
         servers: vec![ServerKind::Pyftpdlib, ServerKind::FtpServe],
         rerun: true,
         timeout: Duration::from_secs(40),
+        handshake_one_ways: 3,
     };
     let started = Instant::now();
     let mut log = Vec::new();

@@ -53,6 +53,11 @@ struct Args {
     /// Kill a tool after this many seconds.
     #[arg(long, default_value_t = 900)]
     timeout: u64,
+    /// One-way delays a new connection waits before the proxy connects to the
+    /// server: 3 models the TCP handshake as the server sees it (SYN,
+    /// SYN-ACK, ACK); 2 charges one round trip; 0 makes connects free.
+    #[arg(long, default_value_t = 3)]
+    handshake_one_ways: u32,
     /// Output directory for trees, destinations and logs.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -136,6 +141,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
         servers,
         rerun: !args.no_rerun,
         timeout: Duration::from_secs(args.timeout),
+        handshake_one_ways: args.handshake_one_ways,
     };
     let results = run_suite(&config, &env, &mut |line| {
         println!("{line}");
