@@ -598,3 +598,27 @@ fn a_dest_that_cannot_be_created_fails_the_module() {
         1
     );
 }
+
+#[test]
+fn sessions_the_server_closed_while_idle_are_replaced() {
+    let src = tempfile::tempdir().unwrap();
+    let dst = tempfile::tempdir().unwrap();
+    build_sample_tree(src.path(), 1_000);
+    let server = serve_with(ServerConfig {
+        root: src.path().to_path_buf(),
+        idle_timeout: Duration::from_millis(300),
+        ..ServerConfig::default()
+    });
+    let pool = anon_pool(&server, 2);
+    sync(&pool, &options(dst.path()), Arc::default()).expect("first sync");
+    assert!(pool.open() >= 1, "sessions stay in the pool");
+    // The server sends 421 and hangs up on the idle sessions.
+    std::thread::sleep(Duration::from_millis(800));
+    write_file(&src.path().join("later.txt"), b"later\n");
+    let rec = Arc::new(Recorder::default());
+    let stats = sync(&pool, &options(dst.path()), rec.clone()).expect("second sync");
+    assert!(stats.failures.is_empty(), "{:?}", stats.failures);
+    assert_eq!(rec.done(), vec!["later.txt"]);
+    assert!(stats.retries >= 1, "the dead session's failure was retried");
+    assert_trees_equal(src.path(), dst.path());
+}
