@@ -277,6 +277,8 @@ fn an_interrupted_run_resumes_its_part_file() {
     write_file(&dst.path().join("done.txt"), b"already here\n");
     set_mtime(&dst.path().join("done.txt"), 1_600_000_000);
     write_file(&dst.path().join(".big.bin.part"), &content[..150_000]);
+    // A part left over from an older run, beside a complete file.
+    write_file(&dst.path().join(".done.txt.part"), b"already");
 
     let server = serve(src.path());
     let pool = anon_pool(&server, 2);

@@ -5,7 +5,6 @@
 //! Names are raw bytes (`OsStrExt`), so a name that is not UTF-8 on the
 //! server is stored with the same bytes locally.
 
-use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::io;
@@ -230,9 +229,9 @@ pub fn remove_any(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Removes every entry of `dir` whose name is not in `keep`. Returns the
+/// Removes every entry of `dir` whose name `keep` rejects. Returns the
 /// paths that could not be removed, with why.
-pub fn prune(dir: &Path, keep: &HashSet<Vec<u8>>) -> Vec<(PathBuf, io::Error)> {
+pub fn prune(dir: &Path, keep: impl Fn(&[u8]) -> bool) -> Vec<(PathBuf, io::Error)> {
     let mut failed = Vec::new();
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
@@ -246,7 +245,7 @@ pub fn prune(dir: &Path, keep: &HashSet<Vec<u8>>) -> Vec<(PathBuf, io::Error)> {
         match entry {
             Ok(entry) => {
                 let name = entry.file_name();
-                if keep.contains(name.as_bytes()) {
+                if keep(name.as_bytes()) {
                     continue;
                 }
                 let path = entry.path();
@@ -264,6 +263,7 @@ pub fn prune(dir: &Path, keep: &HashSet<Vec<u8>>) -> Vec<(PathBuf, io::Error)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
 
     fn exact(secs: i64) -> FileTime {
         FileTime {
@@ -380,6 +380,37 @@ mod tests {
     }
 
     #[test]
+    fn copies_when_hard_links_cannot_cross_file_systems() {
+        use std::os::unix::fs::MetadataExt;
+        // /dev/shm is usually another file system than the temp dir.
+        let a = tempfile::tempdir_in("/dev/shm")
+            .or_else(|_| tempfile::tempdir())
+            .unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let same_fs =
+            fs::metadata(a.path()).unwrap().dev() == fs::metadata(b.path()).unwrap().dev();
+        let src = a.path().join("src");
+        fs::write(&src, b"payload").unwrap();
+        let dst = b.path().join("dst");
+        let tmp = b.path().join(".dst.part");
+        let how = link_or_copy(&src, &dst, &tmp, Some(&exact(1_234_567_890))).unwrap();
+        assert_eq!(
+            how,
+            if same_fs {
+                Carried::Linked
+            } else {
+                Carried::Copied
+            }
+        );
+        assert_eq!(fs::read(&dst).unwrap(), b"payload");
+        assert!(!tmp.exists());
+        if !same_fs {
+            let mtime = fs::metadata(&dst).unwrap().modified().unwrap();
+            assert_eq!(unix_secs(mtime), 1_234_567_890);
+        }
+    }
+
+    #[test]
     fn ensure_dir_replaces_a_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("d");
@@ -397,7 +428,7 @@ mod tests {
         fs::create_dir_all(dir.path().join("old/deep")).unwrap();
         fs::write(dir.path().join(OsStr::from_bytes(b"\xffraw")), b"").unwrap();
         let keep: HashSet<Vec<u8>> = [b"keep".to_vec(), b"\xffraw".to_vec()].into();
-        assert!(prune(dir.path(), &keep).is_empty());
+        assert!(prune(dir.path(), |n| keep.contains(n)).is_empty());
         let mut left: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())
@@ -410,7 +441,7 @@ mod tests {
                 OsStr::from_bytes(b"\xffraw").to_owned()
             ]
         );
-        assert!(prune(&dir.path().join("missing"), &keep).is_empty());
+        assert!(prune(&dir.path().join("missing"), |_| false).is_empty());
     }
 
     #[test]

@@ -71,6 +71,9 @@ pub(super) struct Engine<'a> {
     root: Vec<u8>,
     stats: Mutex<SyncStats>,
     listed: Mutex<Vec<Listed>>,
+    /// Temporary files (relative paths) of downloads that failed for a
+    /// transient reason: kept so that the next run resumes them.
+    resumable: Mutex<HashSet<Vec<u8>>>,
     fatal: Mutex<Option<SyncError>>,
     quit: QuitFlag,
 }
@@ -116,6 +119,7 @@ impl<'a> Engine<'a> {
             root,
             stats: Mutex::new(SyncStats::default()),
             listed: Mutex::new(Vec::new()),
+            resumable: Mutex::new(HashSet::new()),
             fatal: Mutex::new(None),
             quit: QuitFlag::default(),
         }
@@ -281,7 +285,6 @@ impl<'a> Engine<'a> {
                 EntryKind::File => {
                     let part_name = temp_name(&entry.name, |n| names.contains(n));
                     keep.insert(entry.name.clone());
-                    keep.insert(part_name.clone());
                     let job = FileJob {
                         part_rel: join(rel, &part_name),
                         rel: child,
@@ -490,7 +493,9 @@ impl<'a> Engine<'a> {
                     if e.is_transient() && self.pause(&job.rel, attempt, &e.to_string()) {
                         continue;
                     }
-                    if !e.is_transient() {
+                    if e.is_transient() {
+                        lock(&self.resumable).insert(job.part_rel.clone());
+                    } else {
                         let _ = remove_any(&part);
                     }
                     return self.fail(&job.rel, e.to_string());
@@ -657,12 +662,17 @@ impl<'a> Engine<'a> {
         p
     }
 
-    /// Removes from every listed directory what the server does not have.
+    /// Removes from every listed directory what the server does not have,
+    /// leftover temporary files included (but not those of downloads that
+    /// failed for a transient reason in this run: the next run resumes them).
     fn clean_up(&self) {
         let listed = std::mem::take(&mut *lock(&self.listed));
+        let resumable = std::mem::take(&mut *lock(&self.resumable));
         for dir in listed {
             let path = local_path(&self.opts.dest, &dir.rel);
-            for (path, e) in prune(&path, &dir.keep) {
+            let keep =
+                |name: &[u8]| dir.keep.contains(name) || resumable.contains(&join(&dir.rel, name));
+            for (path, e) in prune(&path, keep) {
                 let rel = path
                     .strip_prefix(&self.opts.dest)
                     .map(|p| p.to_string_lossy().into_owned())
