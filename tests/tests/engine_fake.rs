@@ -347,3 +347,31 @@ fn a_name_listed_twice_is_used_once() {
     assert!(dest.path().join("x").is_dir(), "the directory entry wins");
     assert_eq!(stats.files_fetched, 0);
 }
+
+#[test]
+fn a_listing_without_sizes_asks_size_and_copes_without_it() {
+    let dest = tempfile::tempdir().unwrap();
+    let data: &[u8] = b"type=file;modify=20200101000000; known\r\n\
+        type=file;modify=20200101000000; unknown\r\n";
+    let (stats, _rec, outcome) = mirror(
+        vec![
+            login(MLST),
+            listing("MLSD /", data),
+            vec![Step::expect("SIZE /known"), Step::send("213 4\r\n")],
+            retr("/known", b"four"),
+            vec![
+                Step::expect("SIZE /unknown"),
+                Step::send("502 no SIZE here\r\n"),
+            ],
+            retr("/unknown", b"whatever"),
+        ],
+        dest.path(),
+    );
+    outcome.assert_ok();
+    assert!(stats.failures.is_empty(), "{:?}", stats.failures);
+    assert_eq!(stats.files_fetched, 2);
+    assert_eq!(stats.bytes_total, 4, "only the size that was learnt");
+    assert_eq!(fs::read(dest.path().join("known")).unwrap(), b"four");
+    assert_eq!(fs::read(dest.path().join("unknown")).unwrap(), b"whatever");
+    assert_eq!(mtime_secs(&dest.path().join("unknown")), 1_577_836_800);
+}

@@ -370,6 +370,7 @@ fn a_file_that_grew_after_listing_is_fetched_whole_after_a_retry() {
     .expect("sync");
     assert!(stats.failures.is_empty(), "{:?}", stats.failures);
     assert_eq!(stats.retries, 1);
+    assert_eq!(stats.bytes_total, 14, "the new size, counted once");
     assert_eq!(
         fs::read(dst.path().join("log.txt")).unwrap(),
         b"line 1\nline 2\n"

@@ -482,10 +482,13 @@ impl<'a> Engine<'a> {
                     return;
                 }
                 Err(e) => {
-                    if let FetchError::Long { .. } = e {
+                    if let FetchError::Long { expected, .. } = e {
                         // The file changed since it was listed: start over
-                        // with its new size.
+                        // with its new size (counted again after SIZE).
                         let _ = remove_any(&part);
+                        let mut stats = lock(&self.stats);
+                        stats.bytes_total = stats.bytes_total.saturating_sub(expected);
+                        drop(stats);
                         job.size = None;
                         job.modified = None;
                         job.check = true;
@@ -505,14 +508,16 @@ impl<'a> Engine<'a> {
     }
 
     /// Asks SIZE when the listing gave no size, and MDTM when it gave no
-    /// time. A server without SIZE or MDTM (500/502) leaves them unknown.
+    /// time. A permanent refusal (a server without SIZE or MDTM, or one
+    /// that will not tell for this file) leaves them unknown: the size is
+    /// then not verified and the time not compared; RETR has the last word.
     fn complete_metadata(
         &self,
         client: &mut Client,
         remote: &[u8],
         job: &mut FileJob,
     ) -> ftp_proto::Result<()> {
-        let unsupported = |e: &ftp_proto::Error| matches!(e.code(), Some(500 | 501 | 502 | 504));
+        let unsupported = |e: &ftp_proto::Error| e.is_permanent();
         if job.size.is_none() {
             match client.size(remote) {
                 Ok(n) => {
