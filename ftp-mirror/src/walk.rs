@@ -3,10 +3,11 @@
 //!
 //! A job is either a listing (a directory to list, which produces more
 //! jobs) or a transfer. Listings go first, so the queue fills early and
-//! files start downloading while the walk goes on. Workers run under
-//! [`std::thread::scope`]; the walk ends when the queue is empty and no
-//! worker is busy (an active-worker count), or when someone sets the quit
-//! flag.
+//! files start downloading while the walk goes on; only when [`BACKLOG`]
+//! transfers wait do they go first, which bounds the queue's memory.
+//! Workers run under [`std::thread::scope`]; the walk ends when the queue
+//! is empty and no worker is busy (an active-worker count), or when
+//! someone sets the quit flag.
 //!
 //! A handler queues what it produces with [`Jobs::push`] as it goes, so a
 //! large directory's first files download while its last entries are still
@@ -76,8 +77,16 @@ struct Queue<J> {
     active: usize,
 }
 
+/// When this many normal jobs wait, they go before high-priority ones, so
+/// a huge tree cannot pile up millions of queued transfers in memory while
+/// its listings run ahead.
+pub const BACKLOG: usize = 4096;
+
 impl<J> Queue<J> {
     fn pop(&mut self) -> Option<J> {
+        if self.normal.len() >= BACKLOG {
+            return self.normal.pop_front();
+        }
         self.high.pop_front().or_else(|| self.normal.pop_front())
     }
 }
@@ -237,6 +246,32 @@ mod tests {
             &QuitFlag::default(),
         );
         assert_eq!(*order.lock().unwrap(), vec![2, 4, 1, 3]);
+    }
+
+    #[test]
+    fn a_long_backlog_of_normal_jobs_goes_first() {
+        let order = Mutex::new(Vec::new());
+        let mut initial: Vec<(bool, usize)> = (0..BACKLOG + 1).map(|i| (false, i)).collect();
+        initial.push((true, usize::MAX));
+        walk(
+            1,
+            initial,
+            |j: &(bool, usize)| {
+                if j.0 {
+                    Priority::High
+                } else {
+                    Priority::Normal
+                }
+            },
+            |job, _| order.lock().unwrap().push(job.1),
+            &QuitFlag::default(),
+        );
+        let order = order.into_inner().unwrap();
+        // Normal jobs run until the backlog is below the mark, then the
+        // high-priority one.
+        assert_eq!(order[0], 0);
+        assert_eq!(order[2], usize::MAX);
+        assert_eq!(order.len(), BACKLOG + 2);
     }
 
     #[test]
