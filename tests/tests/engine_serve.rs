@@ -625,3 +625,65 @@ fn sessions_the_server_closed_while_idle_are_replaced() {
     assert!(stats.retries >= 1, "the dead session's failure was retried");
     assert_trees_equal(src.path(), dst.path());
 }
+
+#[test]
+fn a_server_gone_mid_walk_fails_the_module_with_the_connect_error() {
+    let src = tempfile::tempdir().unwrap();
+    let dst = tempfile::tempdir().unwrap();
+    for i in 0..4 {
+        write_file(&src.path().join(format!("f{i}")), b"data");
+    }
+    let server = serve(src.path());
+    let addr = server.local_addr();
+    let pool = ftp_mirror::pool::Pool::new(
+        ftp_mirror::pool::ServerAuth {
+            key: ftp_mirror::pool::ServerKey {
+                host: addr.ip().to_string(),
+                port: addr.port(),
+                user: "anonymous".into(),
+            },
+            password: Password::anonymous(),
+        },
+        ftp_mirror::pool::PoolConfig {
+            max_sessions: 2,
+            wait_timeout: Duration::from_millis(300),
+            client: client_config(),
+        },
+    );
+    let rec = Arc::new(Recorder::default());
+    let sink = StopOnListing {
+        server: std::sync::Mutex::new(Some(server)),
+        inner: rec.clone(),
+    };
+    let opts = options(dst.path());
+    let started = Instant::now();
+    let result = ftp_mirror_tests::within(LIMIT, "sync", move || {
+        ftp_mirror::sync::sync_tree(&pool, &opts, &sink)
+    });
+    let err = result.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(matches!(err, SyncError::Pool(_)), "{err}");
+    assert!(err.to_string().contains("refused"), "{err}");
+    assert!(rec.count(|e| matches!(e, Event::Retry { .. })) >= 1);
+    assert_eq!(
+        rec.count(|e| matches!(e, Event::Failed { path, .. } if path.is_empty())),
+        1
+    );
+}
+
+/// Shuts the server down when the root listing is reported.
+struct StopOnListing {
+    server: std::sync::Mutex<Option<ftp_serve::ServerHandle>>,
+    inner: Arc<Recorder>,
+}
+
+impl ftp_mirror::events::EventSink for StopOnListing {
+    fn event(&self, event: &Event) {
+        if matches!(event, Event::DirListed { path, .. } if path.is_empty()) {
+            if let Some(server) = self.server.lock().unwrap().take() {
+                server.shutdown();
+            }
+        }
+        self.inner.event(event);
+    }
+}

@@ -551,6 +551,8 @@ impl<'a> Engine<'a> {
                 return Err(NoSession::Quit);
             }
             match self.pool.get() {
+                // The walk may have been stopped while this worker waited.
+                Ok(_) if self.quit.is_set() => return Err(NoSession::Quit),
                 Ok(s) => return Ok(s),
                 Err(PoolError::Timeout {
                     last_error: None, ..
