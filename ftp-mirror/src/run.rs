@@ -332,6 +332,16 @@ impl Mirror<'_> {
             report.would_keep = stats.would_keep;
             return (ModuleStatus::DryRun, None);
         }
+        if stats.files_fetched == 0 {
+            match self.stage.discard_if_unchanged() {
+                Ok(true) => {
+                    log::info!("module {}: nothing changed; current copy kept", self.id);
+                    return (ModuleStatus::Ok, lock);
+                }
+                Ok(false) => {}
+                Err(e) => return (self.fail(report, e.to_string()), lock),
+            }
+        }
         match self.stage.commit() {
             Ok(committed) => {
                 report.backup = committed.backup.map(|p| p.display().to_string());

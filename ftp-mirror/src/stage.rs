@@ -26,6 +26,7 @@
 mod copy;
 mod lock;
 mod rotate;
+mod same;
 mod swap;
 
 use std::ffi::{OsStr, OsString};
@@ -236,6 +237,23 @@ impl Stage {
             Swapped::Exchanged | Swapped::Renamed => self.dispose_old()?,
         };
         Ok(Committed { swapped, backup })
+    }
+
+    /// When the new copy holds exactly what the current one holds (same
+    /// paths, sizes and times), deletes the new copy and returns `true`:
+    /// the current copy stays and no backup is rotated, so an unchanged run
+    /// never pushes a real older copy out of the history.
+    pub fn discard_if_unchanged(&self) -> Result<bool, StageError> {
+        if !self.current.is_dir() || !self.new.is_dir() {
+            return Ok(false);
+        }
+        let same = same::same_tree(&self.new, &self.current)
+            .map_err(|e| StageError::new("compare", &self.new, e))?;
+        if same {
+            std::fs::remove_dir_all(&self.new)
+                .map_err(|e| StageError::new("remove", &self.new, e))?;
+        }
+        Ok(same)
     }
 
     /// Moves `.<leaf>.ftp-mirror-old` to the backups, or deletes it.

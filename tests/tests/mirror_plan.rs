@@ -202,6 +202,54 @@ fn keep_history_rotates_backups_over_runs() {
     });
 }
 
+/// Regression: an unchanged run used to swap in an identical copy and
+/// rotate the previous one into the backups, so a few quiet nights pushed
+/// every real older version out of `keep_history`.
+#[test]
+fn unchanged_runs_keep_the_backup_history() {
+    within(LIMIT, "unchanged rotation", || {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        let root = t.join("server");
+        let version = root.join("nightly/version.txt");
+        write_at(&version, b"v1", 1_600_000_000);
+        let server = serve(&root);
+        let (stage, backup) = (t.join("stage"), t.join("backup"));
+        let module = ModuleSpec {
+            id: "NIGHTLY",
+            addr: server.local_addr(),
+            location: "/nightly",
+            stage: &stage,
+            backup: Some((&backup, "2")),
+            login: None,
+        };
+        let xml = plan_xml(&[module], &[]);
+        assert_eq!(run(&xml, &options()).exit_code(), 0);
+        write_at(&version, b"v2", 1_600_000_100);
+        assert_eq!(run(&xml, &options()).exit_code(), 0);
+        assert_eq!(names(&backup), vec!["nightly"]);
+        for _ in 0..3 {
+            let report = run(&xml, &options());
+            assert_eq!(report.exit_code(), 0, "{}", report.to_json());
+            assert_eq!(report.modules[0].files_fetched, 0);
+            assert!(report.modules[0].backup.is_none(), "{}", report.to_json());
+        }
+        assert_eq!(names(&backup), vec!["nightly"]);
+        assert_eq!(fs::read(backup.join("nightly/version.txt")).unwrap(), b"v1");
+        assert_eq!(fs::read(stage.join("nightly/version.txt")).unwrap(), b"v2");
+        assert!(!stage.join(".nightly.ftp-mirror-new").exists());
+        // A deletion alone (nothing fetched) is still a change.
+        write_at(&root.join("nightly/extra.txt"), b"x", 1_600_000_200);
+        assert_eq!(run(&xml, &options()).exit_code(), 0);
+        fs::remove_file(root.join("nightly/extra.txt")).unwrap();
+        let report = run(&xml, &options());
+        assert_eq!(report.modules[0].files_fetched, 0);
+        assert!(!stage.join("nightly/extra.txt").exists());
+        assert!(backup.join("nightly/extra.txt").exists());
+        server.shutdown();
+    });
+}
+
 #[test]
 fn dry_run_changes_nothing_anywhere() {
     within(LIMIT, "dry run", || {

@@ -1,0 +1,99 @@
+//! Whether two trees hold the same files: same relative paths and kinds,
+//! and for files the same size and modification time (to the second).
+//!
+//! Used to skip a swap when a run changed nothing, so an unchanged night
+//! does not push a real older copy out of the backup rotation.
+
+use std::io;
+use std::path::Path;
+use std::time::UNIX_EPOCH;
+
+use walkdir::WalkDir;
+
+/// `Ok(true)` when `a` and `b` hold the same tree. Symbolic links and
+/// other special files make the trees count as different.
+pub fn same_tree(a: &Path, b: &Path) -> io::Result<bool> {
+    let walk = |root: &Path| {
+        WalkDir::new(root)
+            .min_depth(1)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+    };
+    let mut left = walk(a);
+    let mut right = walk(b);
+    loop {
+        match (left.next(), right.next()) {
+            (None, None) => return Ok(true),
+            (Some(l), Some(r)) => {
+                let (l, r) = (l.map_err(io::Error::from)?, r.map_err(io::Error::from)?);
+                let same_path = l.path().strip_prefix(a).ok() == r.path().strip_prefix(b).ok();
+                if !same_path || !same_entry(&l, &r)? {
+                    return Ok(false);
+                }
+            }
+            _ => return Ok(false),
+        }
+    }
+}
+
+fn same_entry(l: &walkdir::DirEntry, r: &walkdir::DirEntry) -> io::Result<bool> {
+    let (lt, rt) = (l.file_type(), r.file_type());
+    if lt.is_dir() && rt.is_dir() {
+        return Ok(true);
+    }
+    if !(lt.is_file() && rt.is_file()) {
+        return Ok(false);
+    }
+    let (lm, rm) = (
+        l.metadata().map_err(io::Error::from)?,
+        r.metadata().map_err(io::Error::from)?,
+    );
+    let secs = |m: &std::fs::Metadata| {
+        m.modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map(|d| d.as_secs())
+    };
+    Ok(lm.len() == rm.len() && secs(&lm) == secs(&rm) && secs(&lm).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::time::{Duration, SystemTime};
+
+    fn write(p: &Path, data: &[u8], secs: u64) {
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, data).unwrap();
+        let f = fs::File::options().write(true).open(p).unwrap();
+        f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+            .unwrap();
+    }
+
+    #[test]
+    fn compares_paths_sizes_and_times() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        for root in [a.path(), b.path()] {
+            write(&root.join("x/one.txt"), b"one", 1_000);
+            write(&root.join("two.txt"), b"two", 2_000);
+            fs::create_dir_all(root.join("empty")).unwrap();
+        }
+        assert!(same_tree(a.path(), b.path()).unwrap());
+        write(&b.path().join("two.txt"), b"two", 2_001);
+        assert!(!same_tree(a.path(), b.path()).unwrap(), "time differs");
+        write(&b.path().join("two.txt"), b"TWO!", 2_000);
+        assert!(!same_tree(a.path(), b.path()).unwrap(), "size differs");
+        write(&b.path().join("two.txt"), b"two", 2_000);
+        fs::remove_dir(b.path().join("empty")).unwrap();
+        assert!(
+            !same_tree(a.path(), b.path()).unwrap(),
+            "a directory is gone"
+        );
+        fs::create_dir_all(b.path().join("empty")).unwrap();
+        write(&b.path().join("extra"), b"", 5);
+        assert!(!same_tree(a.path(), b.path()).unwrap(), "an extra file");
+    }
+}
