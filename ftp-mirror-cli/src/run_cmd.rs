@@ -27,10 +27,8 @@ pub fn run(args: &RunArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return exit::usage(format!("{}: {e}", args.plan.display())),
     };
+    // Plan::from_file has logged the plan's warnings already.
     apply_settings(&plan, &args.common);
-    for w in &plan.warnings {
-        log::warn!("{}: {w}", args.plan.display());
-    }
     if let Err(e) = plan.select(&args.modules) {
         return exit::usage(format!("{}: {e}", args.plan.display()));
     }

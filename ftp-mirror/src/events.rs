@@ -85,7 +85,8 @@ pub enum Event {
     ModuleFinished {
         /// Module id.
         module: String,
-        /// Whether every file was mirrored and the copy swapped in.
+        /// Whether nothing failed (every file mirrored and the copy in
+        /// place, or a dry run that could list everything).
         ok: bool,
     },
     /// A finished module is being copied to a destination.
