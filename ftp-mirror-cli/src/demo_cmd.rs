@@ -247,7 +247,11 @@ impl Rng {
         let mut v = Vec::with_capacity(n + 16);
         while v.len() < n {
             v.extend_from_slice(WORDS[(self.next() % 8) as usize].as_bytes());
-            v.push(if self.next().is_multiple_of(8) { b'\n' } else { b',' });
+            v.push(if self.next().is_multiple_of(8) {
+                b'\n'
+            } else {
+                b','
+            });
         }
         v.truncate(n);
         v

@@ -135,6 +135,8 @@ impl EventSink for NoEvents {
 /// How long to wait before retry number `attempt` (from 1): exponential from
 /// `base`, capped at `max`.
 pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
-    let factor = 1u32.checked_shl(attempt.saturating_sub(1).min(16)).unwrap_or(u32::MAX);
+    let factor = 1u32
+        .checked_shl(attempt.saturating_sub(1).min(16))
+        .unwrap_or(u32::MAX);
     base.saturating_mul(factor).min(max)
 }

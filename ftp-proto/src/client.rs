@@ -1,5 +1,5 @@
 //! The blocking client: one control connection over `std::net`, commands
-//! and their replies. Transfers live in [`crate::transfer`].
+//! and their replies. The transfer calls (`retr`, `stor`, `mlsd`, ...) are here too.
 //!
 //! ```no_run
 //! use ftp_proto::client::{Client, Config};
