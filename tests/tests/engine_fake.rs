@@ -375,3 +375,34 @@ fn a_listing_without_sizes_asks_size_and_copes_without_it() {
     assert_eq!(fs::read(dest.path().join("unknown")).unwrap(), b"whatever");
     assert_eq!(mtime_secs(&dest.path().join("unknown")), 1_577_836_800);
 }
+
+#[test]
+fn mlsd_refused_once_means_list_for_the_rest_of_the_walk() {
+    let dest = tempfile::tempdir().unwrap();
+    let refused = vec![
+        Step::expect("EPSV"),
+        Step::Epsv,
+        Step::expect("MLSD /"),
+        Step::Accept,
+        Step::send("502 MLSD not implemented\r\n"),
+        Step::DataClose,
+    ];
+    let root: &[u8] = b"drwxr-xr-x   2 ftp ftp 0 Jan 01  2020 sub\r\n\
+        -rw-r--r--   1 ftp ftp 2 Jan 01  2020 top\r\n";
+    let sub: &[u8] = b"-rw-r--r--   1 ftp ftp 1 Jan 01  2020 low\r\n";
+    let (stats, _rec, outcome) = mirror(
+        vec![
+            login(MLST),
+            refused,
+            listing("LIST /", root),
+            listing("LIST /sub", sub),
+            retr("/top", b"tt"),
+            retr("/sub/low", b"l"),
+        ],
+        dest.path(),
+    );
+    outcome.assert_ok();
+    assert!(stats.failures.is_empty(), "{:?}", stats.failures);
+    assert_eq!(stats.files_fetched, 2);
+    assert_eq!(fs::read(dest.path().join("sub/low")).unwrap(), b"l");
+}

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::fs;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -17,7 +18,9 @@ use crate::fetch::{
     temp_name, FetchError, FetchTarget,
 };
 use crate::pool::{Pool, PoolError, PooledSession};
-use crate::walk::{check_name, list_dir, walk, Jobs, NameProblem, Priority, QuitFlag};
+use crate::walk::{
+    check_name, list_dir, walk, Jobs, ListingMethod, NameProblem, Priority, QuitFlag,
+};
 
 /// Deeper trees are refused (a server presenting a link loop as a
 /// directory would otherwise never end).
@@ -76,6 +79,8 @@ pub(super) struct Engine<'a> {
     resumable: Mutex<HashSet<Vec<u8>>>,
     fatal: Mutex<Option<SyncError>>,
     quit: QuitFlag,
+    /// MLSD was refused although FEAT offered MLST: list with LIST.
+    mlsd_refused: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -122,6 +127,7 @@ impl<'a> Engine<'a> {
             resumable: Mutex::new(HashSet::new()),
             fatal: Mutex::new(None),
             quit: QuitFlag::default(),
+            mlsd_refused: AtomicBool::new(false),
         }
     }
 
@@ -202,10 +208,17 @@ impl<'a> Engine<'a> {
                     return self.abort(SyncError::Pool(e));
                 }
             };
-            let listed = list_dir(&mut session, path.as_deref());
+            let try_mlsd = !self.mlsd_refused.load(Ordering::Relaxed);
+            let listed = list_dir(&mut session, path.as_deref(), try_mlsd);
             drop(session);
             match listed {
-                Ok((entries, _method)) => break entries,
+                Ok((entries, method)) => {
+                    if try_mlsd && method == ListingMethod::List {
+                        // FEAT offered MLST but MLSD was refused: LIST from now on.
+                        self.mlsd_refused.store(true, Ordering::Relaxed);
+                    }
+                    break entries;
+                }
                 Err(e) => {
                     if is_transient(&e) && self.pause(&rel, attempt, &e.to_string()) {
                         continue;

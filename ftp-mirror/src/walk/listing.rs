@@ -16,15 +16,18 @@ pub enum ListingMethod {
 }
 
 /// Lists `path` (`None`: the login directory). Uses MLSD when FEAT offers
-/// MLST; when the server then refuses MLSD as unknown (`500`/`502`) or
-/// unimplemented for the argument (`504`), falls back to LIST.
+/// MLST and `try_mlsd` is set; when the server then refuses MLSD as unknown
+/// (`500`/`502`) or unimplemented for the argument (`504`), falls back to
+/// LIST. The method used is returned, so a caller can stop trying MLSD on a
+/// server that refused it once.
 pub fn list_dir(
     client: &mut Client,
     path: Option<&[u8]>,
+    try_mlsd: bool,
 ) -> ftp_proto::Result<(Vec<Entry>, ListingMethod)> {
     let path = path.map(protect_dash);
     let path = path.as_deref();
-    if client.features()?.has("MLST") {
+    if try_mlsd && client.features()?.has("MLST") {
         match client.mlsd(path) {
             Ok(entries) => return Ok((entries, ListingMethod::Mlsd)),
             Err(e) if matches!(e.code(), Some(500 | 502 | 504)) && client.is_reusable() => {
