@@ -179,6 +179,9 @@ pub struct Outcome {
     pub client_closed: bool,
     /// How many steps ran to completion.
     pub steps_done: usize,
+    /// Bytes written on the control connection (what a `Flood` got out
+    /// before the client stopped reading).
+    pub control_bytes_sent: u64,
 }
 
 impl Outcome {
@@ -338,6 +341,7 @@ impl Session {
                         break;
                     }
                     sent += n;
+                    self.outcome.control_bytes_sent += n as u64;
                 }
                 Ok(())
             }
@@ -392,7 +396,10 @@ impl Session {
             .write_all(bytes)
             .and_then(|()| self.control.flush())
         {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.outcome.control_bytes_sent += bytes.len() as u64;
+                Ok(())
+            }
             Err(e) => Err(self.fail(format!("writing {} control bytes: {e}", bytes.len()))),
         }
     }

@@ -363,6 +363,12 @@ fn over_long_replies_are_malformed_and_bounded() {
     outcome.assert_ok();
     assert!(matches!(err, Error::Malformed(_)), "{err:?}");
     assert!(took < Duration::from_secs(5), "{took:?}");
+    // The client stopped reading long before the end of the flood.
+    assert!(
+        outcome.control_bytes_sent < 64 << 20,
+        "{}",
+        outcome.control_bytes_sent
+    );
 
     // Endless short lines of one multi-line reply.
     let mut pattern = Vec::new();
@@ -381,6 +387,12 @@ fn over_long_replies_are_malformed_and_bounded() {
     outcome.assert_ok();
     assert!(matches!(err, Error::Malformed(_)), "{err:?}");
     assert!(took < Duration::from_secs(5), "{took:?}");
+    // The client stopped reading long before the end of the flood.
+    assert!(
+        outcome.control_bytes_sent < 64 << 20,
+        "{}",
+        outcome.control_bytes_sent
+    );
 }
 
 #[test]
