@@ -422,9 +422,17 @@ impl Client {
     }
 
     /// Sends a command and reads its reply, whatever its code.
+    ///
+    /// A `1yz` to a command that opens no data connection means another
+    /// reply will follow that nobody will read: the session is out of step
+    /// and is marked broken.
     pub(crate) fn command(&mut self, verb: &'static str, arg: Option<&[u8]>) -> Result<Reply> {
         self.send(verb, arg)?;
-        self.read(Phase::ControlRead)
+        let reply = self.read(Phase::ControlRead)?;
+        if reply.is_preliminary() {
+            self.mark_broken(format!("preliminary reply to {verb}: {reply}"));
+        }
+        Ok(reply)
     }
 
     /// Sends a command and checks that its reply has class `want`.

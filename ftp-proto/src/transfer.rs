@@ -128,6 +128,7 @@ impl Client {
             data: Some(started.data),
             early_final: started.early_final,
             final_reply: None,
+            failure: None,
             bytes: 0,
         })
     }
@@ -336,7 +337,7 @@ impl Client {
         self.send_many(&[("EPSV", None), (verb, arg)])?;
         let epsv = self.read(Phase::ControlRead)?;
         let data = if epsv.code().get() == 229 {
-            let port = parse_epsv(&epsv.lines()[0]).ok_or_else(|| Error::BadReply {
+            let port = epsv_port(&epsv).ok_or_else(|| Error::BadReply {
                 command: "EPSV",
                 reason: "no port in 229 reply".into(),
                 reply: epsv.clone(),
@@ -417,7 +418,7 @@ impl Client {
             DataMode::Passive if !self.epsv_refused => {
                 let reply = self.command("EPSV", None)?;
                 if reply.code().get() == 229 {
-                    let port = parse_epsv(&reply.lines()[0]).ok_or_else(|| Error::BadReply {
+                    let port = epsv_port(&reply).ok_or_else(|| Error::BadReply {
                         command: "EPSV",
                         reason: "no port in 229 reply".into(),
                         reply,
@@ -437,8 +438,11 @@ impl Client {
 
     fn open_pasv(&mut self) -> Result<TcpStream> {
         let reply = self.expect("PASV", None, ReplyClass::Completion)?;
-        let Some((host, port)) =
-            parse_pasv(&reply.lines()[0]).filter(|_| reply.code().get() == 227)
+        let Some((host, port)) = reply
+            .lines()
+            .iter()
+            .find_map(|l| parse_pasv(l))
+            .filter(|_| reply.code().get() == 227)
         else {
             return Err(Error::BadReply {
                 command: "PASV",
@@ -566,6 +570,8 @@ pub struct RetrStream<'a> {
     data: Option<TcpStream>,
     early_final: Option<Reply>,
     final_reply: Option<Reply>,
+    /// The error a read ended with, kept whole for [`RetrStream::finish`].
+    failure: Option<Error>,
     expected: Option<u64>,
     bytes: u64,
 }
@@ -582,10 +588,15 @@ impl RetrStream<'_> {
     }
 
     /// Ends the transfer and returns its final reply. When data is still
-    /// unread, the transfer is aborted and an error says so.
+    /// unread, the transfer is aborted and an error says so. When a read
+    /// already failed (a broken data channel, a negative final reply), that
+    /// error is returned whole, reply code included.
     pub fn finish(mut self) -> Result<Reply> {
         if let Some(reply) = self.final_reply.take() {
             return Ok(reply);
+        }
+        if let Some(err) = self.failure.take() {
+            return Err(err);
         }
         match self.data.take() {
             Some(data) => {
@@ -611,7 +622,7 @@ impl Read for RetrStream<'_> {
                         self.final_reply = Some(reply);
                         Ok(0)
                     }
-                    Err(e) => Err(io::Error::other(e)),
+                    Err(e) => Err(self.fail(e, io::ErrorKind::Other)),
                 }
             }
             Ok(n) => {
@@ -620,13 +631,23 @@ impl Read for RetrStream<'_> {
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
             Err(e) => {
+                let kind = e.kind();
                 let err = Error::io(Phase::DataRead, e);
                 self.data = None;
                 self.client
                     .mark_broken(format!("data channel broken: {err}"));
-                Err(io::Error::other(err))
+                Err(self.fail(err, kind))
             }
         }
+    }
+}
+
+impl RetrStream<'_> {
+    /// Keeps `err` for `finish` and returns it as an `io::Error` for `read`.
+    fn fail(&mut self, err: Error, kind: io::ErrorKind) -> io::Error {
+        let io_err = io::Error::new(kind, err.to_string());
+        self.failure = Some(err);
+        io_err
     }
 }
 
@@ -637,6 +658,11 @@ impl Drop for RetrStream<'_> {
             self.client.abandon(data, err);
         }
     }
+}
+
+/// The port of a 229 reply, on whichever line of it the server put it.
+fn epsv_port(reply: &Reply) -> Option<u16> {
+    reply.lines().iter().find_map(|l| parse_epsv(l))
 }
 
 /// The `(N bytes)` announced in a 150 reply.

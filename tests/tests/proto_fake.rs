@@ -931,7 +931,10 @@ fn a_stream_ending_with_a_negative_reply_is_a_read_error() {
         let read = match c.retr_stream("f", 0) {
             Ok(mut stream) => {
                 let read = stream.read_to_end(&mut got).map_err(|e| e.to_string());
-                assert!(stream.finish().is_err());
+                let finished = stream.finish().expect_err("the transfer failed");
+                // Regression: finish() used to drop the reply of a failed read.
+                assert_eq!(finished.code(), Some(451), "{finished}");
+                assert!(finished.is_transient());
                 read
             }
             // Only when the client was so slow that the 451 came with the 150.
@@ -944,4 +947,83 @@ fn a_stream_ending_with_a_negative_reply_is_a_read_error() {
     assert!(got.is_empty() || got == b"partial", "{got:?}");
     let err = read.unwrap_err();
     assert!(err.contains("451"), "{err}");
+}
+
+/// Regression: a `1yz` to NOOP left its final reply unread, and the next
+/// command took that reply as its own while the session still looked
+/// reusable.
+#[test]
+fn a_preliminary_reply_to_a_simple_command_breaks_the_session() {
+    let steps = script(vec![
+        banner_and_type(),
+        vec![
+            Step::expect("NOOP"),
+            Step::send("150 weird\r\n"),
+            Step::Sleep(100),
+            Step::send("200 late\r\n"),
+        ],
+    ]);
+    let (after, outcome) = run(steps, |server| {
+        let mut c = connect(server, config(DataMode::PassiveOnly));
+        c.set_type(ftp_proto::client::TransferType::Binary).unwrap();
+        let err = c.noop().expect_err("150 is not an answer to NOOP");
+        assert!(
+            matches!(
+                err,
+                Error::Unexpected {
+                    command: "NOOP",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(!c.is_reusable());
+        c.noop().map_err(|e| e.to_string())
+    });
+    outcome.assert_ok();
+    let err = after.expect_err("a broken session refuses further commands");
+    assert!(err.contains("no longer usable"), "{err}");
+}
+
+/// Regression: the address of a multi-line 227 or 229 was looked for on
+/// the first line only.
+#[test]
+fn passive_replies_with_the_address_on_a_later_line() {
+    for mode in [DataMode::PassiveOnly, DataMode::Passive] {
+        let (verb, reply) = match mode {
+            DataMode::PassiveOnly => (
+                "PASV",
+                "227-Entering Passive Mode\r\n227 (127,0,0,1,{p1},{p2})\r\n",
+            ),
+            _ => (
+                "EPSV",
+                "229-Entering Extended Passive Mode\r\n229 (|||{port}|)\r\n",
+            ),
+        };
+        let steps = script(vec![
+            banner_and_type(),
+            vec![
+                Step::expect(verb),
+                Step::PasvReply(reply.into()),
+                Step::expect("LIST"),
+                Step::send("150 here\r\n"),
+                Step::data("-rw-r--r-- 1 u g 5 Nov 21 10:00 a.txt\r\n"),
+                Step::DataClose,
+                Step::send("226 done\r\n"),
+            ],
+        ]);
+        let (lines, outcome) = run(steps, move |server| {
+            let mut cfg = config(mode);
+            cfg.pipeline = false;
+            let mut c = connect(server, cfg);
+            c.set_type(ftp_proto::client::TransferType::Binary).unwrap();
+            c.list(None).map_err(|e| e.to_string())
+        });
+        outcome.assert_ok();
+        assert_eq!(
+            lines.unwrap(),
+            vec![b"-rw-r--r-- 1 u g 5 Nov 21 10:00 a.txt".to_vec()],
+            "{mode:?}"
+        );
+    }
 }
