@@ -29,15 +29,18 @@ def main():
     errors = []
     lock = threading.Lock()
 
-    def worker():
+    def connect():
         ftp = ftplib.FTP()
+        ftp.connect(args.host, args.port, timeout=args.timeout)
+        ftp.login()
+        return ftp
+
+    def worker():
         try:
-            ftp.connect(args.host, args.port, timeout=args.timeout)
-            ftp.login()
-        except (OSError, ftplib.Error) as e:
+            ftp = connect()
+        except Exception as e:  # noqa: BLE001 - retried on the first item
             with lock:
-                errors.append(f"login: {e}")
-            # Keep draining so the queue still finishes.
+                errors.append(f"login: {e!r}")
             ftp = None
         while True:
             kind, path = work.get()
@@ -46,7 +49,7 @@ def main():
                 break
             try:
                 if ftp is None:
-                    raise OSError("no session")
+                    ftp = connect()
                 local = os.path.join(args.dest, path)
                 if kind == "dir":
                     os.makedirs(local, exist_ok=True)
@@ -60,15 +63,19 @@ def main():
                 else:
                     with open(local, "wb") as f:
                         ftp.retrbinary("RETR /" + path, f.write, blocksize=65536)
-            except (OSError, ftplib.Error) as e:
+            except Exception as e:  # noqa: BLE001 - every failure is reported
                 with lock:
-                    errors.append(f"{kind} {path}: {e}")
+                    errors.append(f"{kind} {path}: {e!r}")
+                # The session may be broken: start a new one for the next item.
+                if ftp is not None:
+                    ftp.close()
+                ftp = None
             finally:
                 work.task_done()
         if ftp is not None:
             try:
                 ftp.quit()
-            except (OSError, ftplib.Error):
+            except Exception:  # noqa: BLE001
                 ftp.close()
 
     os.makedirs(args.dest, exist_ok=True)

@@ -22,6 +22,13 @@ def main():
     parser.add_argument("root")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--passive-ports",
+        default="20000-21999",
+        help="passive port range FIRST-LAST; bound with SO_REUSEADDR, so the "
+        "TIME_WAIT connection each file leaves behind does not use up the "
+        "kernel's ephemeral ports",
+    )
     args = parser.parse_args()
 
     # Per-command logging would dominate the cost of small transfers.
@@ -35,6 +42,8 @@ def main():
     handler.banner = "pyftpdlib benchmark server"
     handler.timeout = 120
     handler.permit_foreign_addresses = False
+    first, last = (int(p) for p in args.passive_ports.split("-"))
+    handler.passive_ports = range(first, last + 1)
 
     server = FTPServer((args.host, args.port), handler)
     server.max_cons = 1024

@@ -389,7 +389,7 @@ impl Rewriter {
             (229, parse_epsv(line)?)
         };
         let target = SocketAddr::new(self.ctx.upstream_ip, server_port);
-        let listener = match TcpListener::bind(SocketAddr::new(self.proxy_ip, 0)) {
+        let listener = match bind_passive(self.proxy_ip) {
             Ok(l) => l,
             Err(e) => {
                 log::warn!("proxy could not open a passive listener: {e}");
@@ -442,6 +442,31 @@ impl Rewriter {
             .fetch_add(1, Ordering::Relaxed);
         Some(text.into_bytes())
     }
+}
+
+/// Ports the proxy's passive listeners cycle through. They lie below the
+/// kernel's ephemeral range (32768-60999 by default), so the proxy's
+/// TIME_WAIT connections (one per file: the proxy closes a data connection
+/// first, as the server does) never exhaust the ports that `connect` and
+/// `bind(0)` need; `TcpListener::bind` sets `SO_REUSEADDR`, which lets a port
+/// be reused while old connections on it are in TIME_WAIT.
+pub const PASSIVE_PORTS: std::ops::Range<u16> = 22000..26000;
+
+/// The next port of [`PASSIVE_PORTS`] to try, shared by every proxy.
+static NEXT_PASSIVE: AtomicU64 = AtomicU64::new(0);
+
+/// Binds a passive listener on `ip`, cycling through [`PASSIVE_PORTS`]
+/// (skipping ports in use) and falling back to a kernel-chosen port.
+fn bind_passive(ip: IpAddr) -> io::Result<TcpListener> {
+    let span = u64::from(PASSIVE_PORTS.end - PASSIVE_PORTS.start);
+    for _ in 0..64 {
+        let n = NEXT_PASSIVE.fetch_add(1, Ordering::Relaxed) % span;
+        let port = PASSIVE_PORTS.start + n as u16;
+        if let Ok(l) = TcpListener::bind(SocketAddr::new(ip, port)) {
+            return Ok(l);
+        }
+    }
+    TcpListener::bind(SocketAddr::new(ip, 0))
 }
 
 /// The address in a final `227` line: `227 ... (h1,h2,h3,h4,p1,p2)`.
