@@ -80,11 +80,11 @@ pub fn markdown(
         );
         let _ = writeln!(
             md,
-            "| Server | RTT | Mode | Tool | Sessions | Median s | Range s | Peer / ftp-mirror | CPU s | Peak RSS MiB | MiB/s | Files/s |"
+            "| Server | RTT | Mode | Tool | Sessions | Median s | Range s | Peer / ftp-mirror | CPU s | Peak RSS MiB | MiB/s | Files/s | Connections (control/data) |"
         );
         let _ = writeln!(
             md,
-            "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+            "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         );
         for r in &rows {
             let ratio = match ours_for(summaries, r) {
@@ -96,7 +96,7 @@ pub fn markdown(
             };
             let _ = writeln!(
                 md,
-                "| {} | {} ms | {} | {} | {} | {:.3} | [{:.3}, {:.3}] | {} | {:.2} | {:.1} | {:.1} | {:.0} |",
+                "| {} | {} ms | {} | {} | {} | {:.3} | [{:.3}, {:.3}] | {} | {:.2} | {:.1} | {:.1} | {:.0} | {} |",
                 r.scenario.server.name(),
                 r.scenario.rtt_ms,
                 r.scenario.mode.name(),
@@ -109,7 +109,8 @@ pub fn markdown(
                 r.median_cpu.as_secs_f64(),
                 r.peak_rss_kib as f64 / 1024.0,
                 r.bytes_per_sec() / (1024.0 * 1024.0),
-                r.files_per_sec()
+                r.files_per_sec(),
+                r.connections.map_or("-".to_string(), |(c, d)| format!("{c}/{d}"))
             );
         }
         md.push('\n');
@@ -289,6 +290,7 @@ mod tests {
             max_wall: d,
             median_cpu: d,
             peak_rss_kib: 2048,
+            connections: Some((16, 2100)),
             files: 10,
             bytes: 1 << 20,
         }

@@ -52,6 +52,9 @@ pub struct Sample {
     pub run: usize,
     /// The cost.
     pub measurement: Measurement,
+    /// Control and data connections the tool opened, counted by the latency
+    /// proxy (`None` without a proxy).
+    pub connections: Option<(u64, u64)>,
     /// Files in the tree.
     pub files: usize,
     /// Bytes in the tree.
@@ -94,6 +97,8 @@ pub struct Summary {
     pub median_cpu: Duration,
     /// Largest peak RSS over the runs, KiB.
     pub peak_rss_kib: u64,
+    /// Control and data connections of the first run (through the proxy).
+    pub connections: Option<(u64, u64)>,
     /// Files in the tree.
     pub files: usize,
     /// Bytes in the tree.
@@ -137,6 +142,7 @@ pub fn summarize(samples: &[Sample]) -> Vec<Summary> {
                 max_wall: walls.iter().copied().max()?,
                 median_cpu: median(&cpus)?,
                 peak_rss_kib: group.iter().map(|s| s.measurement.max_rss_kib).max()?,
+                connections: first.connections,
                 files: first.files,
                 bytes: first.bytes,
             })
@@ -194,6 +200,7 @@ mod tests {
                 sys: ms(1),
                 max_rss_kib: rss,
             },
+            connections: None,
             files: 10,
             bytes: 1000,
         };

@@ -143,6 +143,7 @@ pub fn run_suite(
                                 continue;
                             }
                             let ctx = RunContext {
+                                proxy: proxy.as_ref(),
                                 config,
                                 env,
                                 logs: &logs,
@@ -175,6 +176,7 @@ pub fn run_suite(
 }
 
 struct RunContext<'a> {
+    proxy: Option<&'a LatencyProxy>,
     config: &'a SuiteConfig,
     env: &'a ToolEnv,
     logs: &'a Path,
@@ -243,7 +245,12 @@ impl RunContext<'_> {
             run + 1
         ));
         let mut cmd = tool.command(self.env, job);
+        let count = |p: &LatencyProxy| (p.control_connections(), p.data_connections());
+        let before = self.proxy.map(count);
         let outcome = run_measured(&mut cmd, &log, self.config.timeout)?;
+        let connections = before
+            .zip(self.proxy.map(count))
+            .map(|((c0, d0), (c1, d1))| (c1 - c0, d1 - d0));
         let verdict = if outcome.success {
             Some(verify::compare(self.root, &job.dest, tool.ignored_names())?)
         } else {
@@ -272,6 +279,7 @@ impl RunContext<'_> {
                     sessions: job.sessions,
                     run,
                     measurement: m,
+                    connections,
                     files: self.files.len(),
                     bytes: self.bytes,
                 });

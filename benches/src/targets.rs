@@ -326,6 +326,7 @@ mod tests {
             max_wall: d,
             median_cpu: d / 2,
             peak_rss_kib: 20 * 1024,
+            connections: None,
             files,
             bytes: files as u64 * 8192,
         }
