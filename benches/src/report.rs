@@ -40,6 +40,7 @@ pub fn markdown(
     summaries: &[Summary],
     targets: &[TargetResult],
     failures: &[Failure],
+    skipped: &[String],
     chart_file: Option<&str>,
 ) -> String {
     let mut md = String::new();
@@ -112,6 +113,13 @@ pub fn markdown(
                 r.files_per_sec(),
                 r.connections.map_or("-".to_string(), |(c, d)| format!("{c}/{d}"))
             );
+        }
+        md.push('\n');
+    }
+    if !skipped.is_empty() {
+        let _ = writeln!(md, "### Not measured\n");
+        for s in skipped {
+            let _ = writeln!(md, "- {s}");
         }
         md.push('\n');
     }
@@ -328,6 +336,7 @@ mod tests {
             &rows,
             &[],
             &[],
+            &["tree d: too slow".to_string()],
             Some("benchmarks.svg"),
         );
         assert!(
@@ -339,6 +348,10 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("![Median wall time per tool](benchmarks.svg)"));
+        assert!(
+            md.contains("### Not measured\n\n- tree d: too slow\n"),
+            "{md}"
+        );
         let svg = svg_chart(&rows);
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         assert_eq!(svg.matches("<rect x=").count(), 3);

@@ -53,6 +53,9 @@ pub struct SuiteResults {
     pub samples: Vec<Sample>,
     /// Runs that did not count.
     pub failures: Vec<Failure>,
+    /// Measurements left out, and why (e.g. the protocol floor exceeds the
+    /// timeout, or an earlier run timed out).
+    pub skipped: Vec<String>,
     /// The trees, with their sizes.
     pub trees: Vec<TreeInfo>,
 }
@@ -136,10 +139,30 @@ pub fn run_suite(
                 };
                 let addr = proxy.as_ref().map_or(srv.addr(), |p| p.local_addr());
                 for (si, &requested) in config.sessions.iter().enumerate() {
+                    let mut given_up: Vec<Tool> = Vec::new();
+                    for &tool in &tools {
+                        let floor = protocol_floor(files.len(), rtt, tool.sessions(requested));
+                        if floor > config.timeout {
+                            given_up.push(tool);
+                            results.skipped.push(format!(
+                                "tree {} {} {} ms {} x{}: even the protocol floor ({:.0} s) exceeds the timeout ({} s)",
+                                spec.name,
+                                kind.name(),
+                                rtt,
+                                tool.name(),
+                                tool.sessions(requested),
+                                floor.as_secs_f64(),
+                                config.timeout.as_secs()
+                            ));
+                        }
+                    }
                     for run in 0..config.runs.max(1) {
                         for &tool in &tools {
                             // Single-session tools are measured once per RTT.
                             if tool.sessions(requested) != requested && si > 0 {
+                                continue;
+                            }
+                            if given_up.contains(&tool) {
                                 continue;
                             }
                             let ctx = RunContext {
@@ -165,6 +188,21 @@ pub fn run_suite(
                                 files: files.clone(),
                             };
                             ctx.measure_tool(tool, &job, run, &mut results, progress)?;
+                            let timed_out = results.failures.last().is_some_and(|f| {
+                                f.tool == tool && f.run == run && f.reason.starts_with("timed out")
+                            });
+                            if timed_out {
+                                given_up.push(tool);
+                                results.skipped.push(format!(
+                                    "tree {} {} {} ms {} x{}: runs after run {} (it timed out)",
+                                    spec.name,
+                                    kind.name(),
+                                    rtt,
+                                    tool.name(),
+                                    job.sessions,
+                                    run + 1
+                                ));
+                            }
                         }
                     }
                 }
@@ -307,6 +345,12 @@ impl RunContext<'_> {
     }
 }
 
+/// The protocol floor of mirroring `files` files: two round trips per file
+/// (a passive reply, then the data), spread over `sessions` sessions.
+pub fn protocol_floor(files: usize, rtt_ms: u64, sessions: usize) -> Duration {
+    Duration::from_millis(rtt_ms) * 2 * files as u32 / sessions.max(1) as u32
+}
+
 /// A printable command line (for failure messages).
 pub fn command_line(cmd: &std::process::Command) -> String {
     std::iter::once(cmd.get_program())
@@ -321,4 +365,24 @@ pub fn command_line(cmd: &std::process::Command) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_floor_is_two_round_trips_per_file_per_session() {
+        assert_eq!(protocol_floor(2000, 20, 16), Duration::from_secs(5));
+        assert_eq!(protocol_floor(100_000, 20, 1), Duration::from_secs(4000));
+        assert_eq!(protocol_floor(10, 0, 4), Duration::ZERO);
+        assert_eq!(protocol_floor(10, 100, 0), Duration::from_secs(2));
+    }
+
+    #[test]
+    fn command_lines_quote_arguments_with_spaces() {
+        let mut c = std::process::Command::new("lftp");
+        c.arg("-c").arg("open x; mirror");
+        assert_eq!(command_line(&c), "lftp -c 'open x; mirror'");
+    }
 }

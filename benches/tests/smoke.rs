@@ -140,6 +140,7 @@ fn every_tool_mirrors_the_smoke_tree_and_verifies() {
         &summaries,
         &targets,
         &[],
+        &[],
         Some("x.svg"),
     );
     for tool in ALL_TOOLS {

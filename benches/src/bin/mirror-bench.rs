@@ -50,8 +50,9 @@ struct Args {
     /// Leave out tools that are not installed instead of failing.
     #[arg(long)]
     skip_missing: bool,
-    /// Kill a tool after this many seconds.
-    #[arg(long, default_value_t = 900)]
+    /// Kill a tool after this many seconds; a tool whose protocol floor
+    /// (files x 2 RTT / sessions) exceeds it is not run at all.
+    #[arg(long, default_value_t = 1800)]
     timeout: u64,
     /// One-way delays a new connection waits before the proxy connects to the
     /// server: 3 models the TCP handshake as the server sees it (SYN,
@@ -151,6 +152,9 @@ fn run(args: Args) -> Result<ExitCode, String> {
 
     let summaries = summarize(&results.samples);
     let evaluated = targets::evaluate(&summaries);
+    for s in &results.skipped {
+        println!("not measured: {s}");
+    }
     println!("\nTargets:");
     for t in &evaluated {
         println!("  [{}] {}: {}", t.status, t.name, t.detail);
@@ -180,6 +184,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
             &summaries,
             &evaluated,
             &results.failures,
+            &results.skipped,
             chart_name.as_deref(),
         );
         report::write_between_markers(&doc, &md).map_err(|e| format!("{}: {e}", doc.display()))?;
