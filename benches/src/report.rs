@@ -213,9 +213,10 @@ pub fn svg_chart(summaries: &[Summary]) -> String {
             );
             let _ = writeln!(
                 body,
-                r#"<text x="{:.1}" y="{:.0}">{secs:.2} s</text>"#,
+                r#"<text x="{:.1}" y="{:.0}">{}</text>"#,
                 LABEL + w + 6.0,
-                y + BAR_H - 4.0
+                y + BAR_H - 4.0,
+                human_secs(secs)
             );
             y += BAR_H + GAP;
         }
@@ -230,6 +231,17 @@ pub fn svg_chart(summaries: &[Summary]) -> String {
         y,
         y
     )
+}
+
+/// `12.3 s`, `1.23 s` or `45 ms`.
+fn human_secs(secs: f64) -> String {
+    if secs >= 10.0 {
+        format!("{secs:.1} s")
+    } else if secs >= 1.0 {
+        format!("{secs:.2} s")
+    } else {
+        format!("{:.0} ms", secs * 1000.0)
+    }
 }
 
 fn color(tool: Tool) -> &'static str {
@@ -355,5 +367,10 @@ mod tests {
         let svg = svg_chart(&rows);
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         assert_eq!(svg.matches("<rect x=").count(), 3);
+        assert!(
+            svg.contains(">30.0 s<") && svg.contains(">2.00 s<"),
+            "{svg}"
+        );
+        assert_eq!(human_secs(0.0456), "46 ms");
     }
 }
