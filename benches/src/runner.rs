@@ -165,6 +165,30 @@ mod tests {
     }
 
     #[test]
+    fn peak_rss_is_per_child() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("log");
+        // A child that touches 64 MiB, then one that does not: the second
+        // must not inherit the first one's peak (as RUSAGE_CHILDREN would).
+        let mut big = Command::new("dd");
+        big.args(["if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"]);
+        let out = run_measured(&mut big, &log, Duration::from_secs(30)).expect("run");
+        assert!(out.success, "{}", out.output_tail);
+        assert!(
+            out.measurement.max_rss_kib >= 60 * 1024,
+            "{:?}",
+            out.measurement
+        );
+        let mut small = Command::new("true");
+        let out = run_measured(&mut small, &log, Duration::from_secs(30)).expect("run");
+        assert!(
+            out.measurement.max_rss_kib < 32 * 1024,
+            "{:?}",
+            out.measurement
+        );
+    }
+
+    #[test]
     fn kills_after_the_timeout() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut cmd = Command::new("sleep");
