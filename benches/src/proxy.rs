@@ -32,12 +32,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::io::{self, Read, Write};
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -72,6 +74,14 @@ struct Shared {
     control_connections: AtomicU64,
     data_connections: AtomicU64,
     passive_rewrites: AtomicU64,
+    next_trace_conn: AtomicU64,
+    trace: Mutex<Option<Trace>>,
+}
+
+/// Where control lines are logged, with times relative to `start`.
+struct Trace {
+    out: BufWriter<File>,
+    start: Instant,
 }
 
 /// How a proxy delays and relays traffic.
@@ -183,6 +193,31 @@ impl LatencyProxy {
     pub fn passive_rewrites(&self) -> u64 {
         self.shared.passive_rewrites.load(Ordering::Relaxed)
     }
+
+    /// Starts logging every control line (commands `C`, replies `S`) to
+    /// `path`, one per line: milliseconds since this call, control
+    /// connection number, direction, the line (`PASS` arguments hidden).
+    /// `None` stops logging. The time is when the proxy read the line, i.e.
+    /// when its sender sent it.
+    pub fn set_trace(&self, path: Option<&Path>) -> io::Result<()> {
+        let new = match path {
+            Some(p) => Some(Trace {
+                out: BufWriter::new(File::create(p)?),
+                start: Instant::now(),
+            }),
+            None => None,
+        };
+        let mut guard = self
+            .shared
+            .trace
+            .lock()
+            .map_err(|_| io::Error::other("trace lock poisoned"))?;
+        if let Some(old) = guard.as_mut() {
+            old.out.flush()?;
+        }
+        *guard = new;
+        Ok(())
+    }
 }
 
 impl Drop for LatencyProxy {
@@ -227,9 +262,18 @@ fn relay_inner(
     let (up_tx, up_rx) = mpsc::sync_channel(WINDOW_CHUNKS);
     let client_reader = client.try_clone()?;
     let stop_ctx = ctx.clone();
+    let conn = ctx.shared.next_trace_conn.fetch_add(1, Ordering::Relaxed);
+    let tracer = |dir| {
+        control.then(|| LineTracer {
+            conn,
+            dir,
+            partial: Vec::new(),
+        })
+    };
+    let up_tracer = tracer('C');
     let reader_up = thread::Builder::new()
         .name("proxy-read-client".into())
-        .spawn(move || pump_in(client_reader, up_tx, &stop_ctx, None))?;
+        .spawn(move || pump_in(client_reader, up_tx, &stop_ctx, None, up_tracer))?;
 
     // The handshake (SYN, SYN-ACK, ACK reach the server after 1.5 RTT),
     // then the real connection.
@@ -258,9 +302,10 @@ fn relay_inner(
     });
     let server_reader = server.try_clone()?;
     let stop_ctx = ctx.clone();
+    let down_tracer = tracer('S');
     let reader_down = thread::Builder::new()
         .name("proxy-read-server".into())
-        .spawn(move || pump_in(server_reader, down_tx, &stop_ctx, rewrite))?;
+        .spawn(move || pump_in(server_reader, down_tx, &stop_ctx, rewrite, down_tracer))?;
 
     let down_ok = pump_out(down_rx, client, ctx);
     if !down_ok {
@@ -287,7 +332,13 @@ fn configure(s: &TcpStream) -> io::Result<()> {
 
 /// Reads `src` and schedules each chunk at arrival + delay. Control replies
 /// from the server go through `rewrite`.
-fn pump_in(mut src: TcpStream, tx: SyncSender<Msg>, ctx: &Ctx, mut rewrite: Option<Rewriter>) {
+fn pump_in(
+    mut src: TcpStream,
+    tx: SyncSender<Msg>,
+    ctx: &Ctx,
+    mut rewrite: Option<Rewriter>,
+    mut tracer: Option<LineTracer>,
+) {
     let mut buf = vec![0u8; CHUNK];
     let mut pending: Vec<u8> = Vec::new();
     loop {
@@ -298,6 +349,9 @@ fn pump_in(mut src: TcpStream, tx: SyncSender<Msg>, ctx: &Ctx, mut rewrite: Opti
             Ok(0) => break,
             Ok(n) => {
                 let at = Instant::now() + ctx.delay;
+                if let Some(t) = tracer.as_mut() {
+                    t.feed(&buf[..n], &ctx.shared);
+                }
                 let chunk = match rewrite.as_mut() {
                     None => buf[..n].to_vec(),
                     Some(rw) => {
@@ -318,6 +372,38 @@ fn pump_in(mut src: TcpStream, tx: SyncSender<Msg>, ctx: &Ctx, mut rewrite: Opti
         let _ = tx.send(Msg::Data(at, std::mem::take(&mut pending)));
     }
     let _ = tx.send(Msg::Eof(at));
+}
+
+/// Splits one direction of a control connection into lines for the trace.
+struct LineTracer {
+    conn: u64,
+    dir: char,
+    partial: Vec<u8>,
+}
+
+impl LineTracer {
+    fn feed(&mut self, bytes: &[u8], shared: &Shared) {
+        self.partial.extend_from_slice(bytes);
+        let Ok(mut guard) = shared.trace.lock() else {
+            return;
+        };
+        let Some(trace) = guard.as_mut() else {
+            self.partial.clear();
+            return;
+        };
+        let ms = trace.start.elapsed().as_secs_f64() * 1000.0;
+        while let Some(pos) = self.partial.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=pos).collect();
+            let mut text = String::from_utf8_lossy(&line).trim_end().to_string();
+            if text.len() >= 5 && text[..5].eq_ignore_ascii_case("PASS ") {
+                text = "PASS ***".into();
+            }
+            let _ = writeln!(trace.out, "{ms:.3}\t{}\t{}\t{text}", self.conn, self.dir);
+        }
+        if self.partial.len() > MAX_CONTROL_LINE {
+            self.partial.clear();
+        }
+    }
 }
 
 /// Delivers scheduled chunks to `dst`, each at its own time. Returns false
@@ -768,6 +854,9 @@ mod tests {
     fn passive_replies_are_rewritten_and_relayed() {
         let (server, h) = fake_ftp(b"listing bytes");
         let proxy = LatencyProxy::start(server, Duration::from_millis(5)).expect("proxy");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let trace = dir.path().join("trace");
+        proxy.set_trace(Some(&trace)).expect("trace");
         let s = connect(proxy.local_addr());
         let mut w = s.try_clone().expect("clone");
         let mut r = BufReader::new(s);
@@ -804,6 +893,22 @@ mod tests {
                 "reply still names the server's port {p}"
             );
         }
+        proxy.set_trace(None).expect("stop tracing");
+        let text = std::fs::read_to_string(&trace).expect("trace file");
+        let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+        let find = |dir: &str, start: &str| {
+            rows.iter()
+                .find(|r| r.len() == 4 && r[2] == dir && r[3].starts_with(start))
+                .cloned()
+        };
+        assert!(find("S", "220 fake").is_some(), "{text}");
+        let pasv = find("C", "PASV").expect("PASV traced");
+        let reply = find("S", "227 ").expect("227 traced");
+        let (t_pasv, t_reply): (f64, f64) =
+            (pasv[0].parse().expect("ms"), reply[0].parse().expect("ms"));
+        // The server answers once the command arrived: one one-way delay later.
+        assert!(t_reply - t_pasv >= 4.5, "{text}");
+        assert!(find("C", "QUIT").is_some(), "{text}");
         assert_eq!(proxy.passive_rewrites(), 2);
         assert_eq!(proxy.data_connections(), 2);
         assert_eq!(proxy.control_connections(), 1);

@@ -44,6 +44,9 @@ pub struct SuiteConfig {
     /// One-way delays a new connection waits before the proxy connects to
     /// the server (3: the TCP handshake as the server sees it).
     pub handshake_one_ways: u32,
+    /// Log every control line through the proxy next to each run's log
+    /// (`<log>.trace`).
+    pub trace: bool,
 }
 
 /// Everything measured.
@@ -285,7 +288,14 @@ impl RunContext<'_> {
         let mut cmd = tool.command(self.env, job);
         let count = |p: &LatencyProxy| (p.control_connections(), p.data_connections());
         let before = self.proxy.map(count);
-        let outcome = run_measured(&mut cmd, &log, self.config.timeout)?;
+        if let (Some(p), true) = (self.proxy, self.config.trace) {
+            p.set_trace(Some(&log.with_extension("trace")))?;
+        }
+        let outcome = run_measured(&mut cmd, &log, self.config.timeout);
+        if let (Some(p), true) = (self.proxy, self.config.trace) {
+            p.set_trace(None)?;
+        }
+        let outcome = outcome?;
         let connections = before
             .zip(self.proxy.map(count))
             .map(|((c0, d0), (c1, d1))| (c1 - c0, d1 - d0));

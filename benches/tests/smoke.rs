@@ -57,6 +57,7 @@ fn every_tool_mirrors_the_smoke_tree_and_verifies() {
         rerun: true,
         timeout: Duration::from_secs(40),
         handshake_one_ways: 3,
+        trace: false,
     };
     let started = Instant::now();
     let mut log = Vec::new();

@@ -59,6 +59,10 @@ struct Args {
     /// SYN-ACK, ACK); 2 charges one round trip; 0 makes connects free.
     #[arg(long, default_value_t = 3)]
     handshake_one_ways: u32,
+    /// Log every control line through the proxy (RTT > 0) to
+    /// `<out>/logs/<run>.trace`, with millisecond times.
+    #[arg(long)]
+    trace: bool,
     /// Output directory for trees, destinations and logs.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -143,6 +147,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
         rerun: !args.no_rerun,
         timeout: Duration::from_secs(args.timeout),
         handshake_one_ways: args.handshake_one_ways,
+        trace: args.trace,
     };
     let results = run_suite(&config, &env, &mut |line| {
         println!("{line}");
