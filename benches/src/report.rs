@@ -153,14 +153,12 @@ fn ours_for<'a>(all: &'a [Summary], peer: &Summary) -> Option<&'a Summary> {
         .filter(|s| s.tool == Tool::FtpMirror && s.scenario == peer.scenario)
         .collect();
     ours.sort_by_key(|s| s.sessions);
+    // Single-session tools, and rclone-uncapped (2N connections), are
+    // compared with ftp-mirror's largest session count.
     ours.iter()
         .find(|s| s.sessions == peer.sessions)
+        .or(ours.last())
         .copied()
-        .or_else(|| {
-            (peer.tool.sessions(peer.sessions.max(2)) == 1)
-                .then(|| ours.last().copied())
-                .flatten()
-        })
 }
 
 /// A horizontal bar chart of median wall times: one panel per
@@ -249,6 +247,7 @@ fn color(tool: Tool) -> &'static str {
         Tool::FtpMirror => "#d9480f",
         Tool::Lftp => "#1c7ed6",
         Tool::Rclone => "#2b8a3e",
+        Tool::RcloneUncapped => "#8ce99a",
         Tool::Wget => "#862e9c",
         Tool::Curl => "#5c940d",
         Tool::FtplibPool => "#868e96",

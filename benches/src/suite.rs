@@ -162,7 +162,7 @@ pub fn run_suite(
                     for run in 0..config.runs.max(1) {
                         for &tool in &tools {
                             // Single-session tools are measured once per RTT.
-                            if tool.sessions(requested) != requested && si > 0 {
+                            if tool.single_session() && si > 0 {
                                 continue;
                             }
                             if given_up.contains(&tool) {
@@ -187,7 +187,7 @@ pub fn run_suite(
                                     tool.name(),
                                     kind.name()
                                 )),
-                                sessions: tool.sessions(requested),
+                                sessions: requested,
                                 files: files.clone(),
                             };
                             ctx.measure_tool(tool, &job, run, &mut results, progress)?;
@@ -202,7 +202,7 @@ pub fn run_suite(
                                     kind.name(),
                                     rtt,
                                     tool.name(),
-                                    job.sessions,
+                                    tool.sessions(job.sessions),
                                     run + 1
                                 ));
                             }
@@ -271,7 +271,7 @@ impl RunContext<'_> {
             self.kind.name(),
             self.rtt,
             tool.name(),
-            job.sessions,
+            tool.sessions(job.sessions),
             mode.name(),
             run + 1
         );
@@ -307,7 +307,7 @@ impl RunContext<'_> {
         let fail = |reason: String| Failure {
             scenario: scenario.clone(),
             tool,
-            sessions: job.sessions,
+            sessions: tool.sessions(job.sessions),
             run,
             reason,
         };
@@ -324,7 +324,7 @@ impl RunContext<'_> {
                 results.samples.push(Sample {
                     scenario,
                     tool,
-                    sessions: job.sessions,
+                    sessions: tool.sessions(job.sessions),
                     run,
                     measurement: m,
                     connections,

@@ -148,7 +148,7 @@ fn fastest_peer<'a>(
         .copied()
         .filter(|r| r.scenario.tree == tree && r.scenario.rtt_ms == rtt && r.scenario.mode == mode)
         .filter(|r| {
-            r.tool != Tool::FtpMirror && (r.sessions == sessions || r.tool.sessions(sessions) == 1)
+            r.tool != Tool::FtpMirror && (r.sessions == sessions || r.tool.single_session())
         })
         .min_by_key(|r| r.median_wall)
 }

@@ -9,7 +9,10 @@
 //!   default, including `ftp:sync-mode` (lftp's command pipelining) and
 //!   `mirror:parallel-directories`.
 //! - rclone: `--retries 1 --low-level-retries 2` (no whole-run retries),
-//!   checkers = transfers = sessions, an on-the-fly `:ftp,...` remote.
+//!   checkers = transfers = sessions, an on-the-fly `:ftp,...` remote, and
+//!   `--ftp-concurrency N` so it uses N connections like everyone else
+//!   (`rclone-uncapped` leaves that out: its checkers and transfers then
+//!   open up to 2N connections).
 //! - wget: `-m -nH` over one connection (reported as 1 session); `-m` implies
 //!   `-N`, which makes the unchanged re-run skip files by timestamp.
 //! - curl: fetches the files of a tree one after another over one session,
@@ -28,8 +31,11 @@ pub enum Tool {
     FtpMirror,
     /// `lftp -c "mirror -P N"`.
     Lftp,
-    /// `rclone copy`.
+    /// `rclone copy` capped at N FTP connections (`--ftp-concurrency N`).
     Rclone,
+    /// `rclone copy --transfers N --checkers N` without a connection cap:
+    /// checkers and transfers then use up to 2N connections.
+    RcloneUncapped,
     /// `wget -m`.
     Wget,
     /// `curl` fetching listed files.
@@ -39,10 +45,11 @@ pub enum Tool {
 }
 
 /// Every tool, ours first.
-pub const ALL_TOOLS: [Tool; 6] = [
+pub const ALL_TOOLS: [Tool; 7] = [
     Tool::FtpMirror,
     Tool::Lftp,
     Tool::Rclone,
+    Tool::RcloneUncapped,
     Tool::Wget,
     Tool::Curl,
     Tool::FtplibPool,
@@ -55,6 +62,7 @@ impl Tool {
             Tool::FtpMirror => "ftp-mirror",
             Tool::Lftp => "lftp",
             Tool::Rclone => "rclone",
+            Tool::RcloneUncapped => "rclone-uncapped",
             Tool::Wget => "wget",
             Tool::Curl => "curl",
             Tool::FtplibPool => "ftplib-pool",
@@ -66,19 +74,26 @@ impl Tool {
         ALL_TOOLS.into_iter().find(|t| t.name() == name)
     }
 
-    /// Sessions the tool really uses when `requested` are asked for.
+    /// Sessions (control connections) the tool may use when `requested`
+    /// are asked for.
     pub fn sessions(self, requested: usize) -> usize {
         match self {
             Tool::Wget | Tool::Curl => 1,
+            Tool::RcloneUncapped => 2 * requested,
             _ => requested,
         }
+    }
+
+    /// True for tools that always use one session (measured once per RTT).
+    pub fn single_session(self) -> bool {
+        matches!(self, Tool::Wget | Tool::Curl)
     }
 
     /// True when an unchanged re-run skips what is already there.
     pub fn incremental(self) -> bool {
         matches!(
             self,
-            Tool::FtpMirror | Tool::Lftp | Tool::Rclone | Tool::Wget
+            Tool::FtpMirror | Tool::Lftp | Tool::Rclone | Tool::RcloneUncapped | Tool::Wget
         )
     }
 
@@ -129,7 +144,7 @@ impl Tool {
         match self {
             Tool::FtpMirror => "ftp-mirror",
             Tool::Lftp => "lftp",
-            Tool::Rclone => "rclone",
+            Tool::Rclone | Tool::RcloneUncapped => "rclone",
             Tool::Wget => "wget",
             Tool::Curl => "curl",
             Tool::FtplibPool => "python",
@@ -141,7 +156,8 @@ impl Tool {
         match self {
             Tool::FtpMirror => ftp_mirror_command(env, job),
             Tool::Lftp => lftp_command(job),
-            Tool::Rclone => rclone_command(env, job),
+            Tool::Rclone => rclone_command(env, job, true),
+            Tool::RcloneUncapped => rclone_command(env, job, false),
             Tool::Wget => wget_command(job),
             Tool::Curl => curl_command(job),
             Tool::FtplibPool => ftplib_pool_command(env, job),
@@ -241,8 +257,9 @@ fn lftp_command(job: &Job) -> Command {
     c
 }
 
-/// `rclone copy :ftp,host=..,port=..,user=anonymous,pass=..: DEST --transfers N --checkers N`.
-fn rclone_command(env: &ToolEnv, job: &Job) -> Command {
+/// `rclone copy :ftp,host=..,port=..,user=anonymous,pass=..: DEST --transfers N --checkers N`,
+/// with `--ftp-concurrency N` when `capped` (at most N connections).
+fn rclone_command(env: &ToolEnv, job: &Job, capped: bool) -> Command {
     let remote = format!(
         ":ftp,host={},port={},user=anonymous,pass={}:",
         job.addr.ip(),
@@ -258,6 +275,9 @@ fn rclone_command(env: &ToolEnv, job: &Job) -> Command {
         .args(["--retries", "1", "--low-level-retries", "2", "-q"])
         .env("RCLONE_CONFIG", env.scratch.join("rclone.conf"))
         .env("RCLONE_CACHE_DIR", env.scratch.join("rclone-cache"));
+    if capped {
+        c.args(["--ftp-concurrency", &job.sessions.to_string()]);
+    }
     c
 }
 
@@ -356,6 +376,10 @@ mod tests {
         );
         assert!(rclone.windows(2).any(|w| w == ["--transfers", "16"]));
         assert!(rclone.windows(2).any(|w| w == ["--checkers", "16"]));
+        assert!(rclone.windows(2).any(|w| w == ["--ftp-concurrency", "16"]));
+        let uncapped = argv(&Tool::RcloneUncapped.command(&env, &job));
+        assert!(!uncapped.iter().any(|a| a == "--ftp-concurrency"));
+        assert_eq!(Tool::RcloneUncapped.sessions(16), 32);
         let curl = argv(&Tool::Curl.command(&env, &job));
         assert!(curl
             .windows(3)

@@ -85,7 +85,7 @@ fn every_tool_mirrors_the_smoke_tree_and_verifies() {
         log.join("\n")
     );
 
-    // pyftpdlib, per RTT: ftp-mirror, lftp, rclone, wget fresh + re-run,
+    // pyftpdlib, per RTT: ftp-mirror, lftp, both rclones, wget fresh + re-run,
     // curl and the ftplib pool fresh only; ftp-serve: ftp-mirror fresh + re-run.
     let count = |server: ServerKind, tool: Tool, mode: Mode| {
         results
@@ -111,7 +111,7 @@ fn every_tool_mirrors_the_smoke_tree_and_verifies() {
     }
     assert_eq!(count(ServerKind::FtpServe, Tool::FtpMirror, Mode::Fresh), 2);
     assert_eq!(count(ServerKind::FtpServe, Tool::FtpMirror, Mode::Rerun), 2);
-    assert_eq!(results.samples.len(), 24);
+    assert_eq!(results.samples.len(), 28, "{}", log.join("\n"));
 
     // Through the proxy every run pays at least the handshake and the banner
     // (2 RTT = 40 ms): the latency is really applied.

@@ -287,7 +287,9 @@ fn versions(tools: &[Tool], env: &ToolEnv) -> Vec<String> {
         let line = match t {
             Tool::FtpMirror => first_line(Command::new(&env.ftp_mirror).arg("--version")),
             Tool::Lftp => first_line(Command::new("lftp").arg("--version")),
-            Tool::Rclone => first_line(Command::new("rclone").arg("version")),
+            Tool::Rclone | Tool::RcloneUncapped => {
+                first_line(Command::new("rclone").arg("version"))
+            }
             Tool::Wget => first_line(Command::new("wget").arg("--version")),
             Tool::Curl => first_line(Command::new("curl").arg("--version")),
             Tool::FtplibPool => first_line(Command::new(&env.python).arg("--version")),
