@@ -14,6 +14,7 @@
 //! - [`tools`]: the exact command line of every tool, one function each.
 //! - [`server`]: the FTP servers under test (pyftpdlib, `ftp-serve`).
 //! - [`proxy`]: the FTP-aware latency proxy.
+//! - [`profile`]: where a tool spends its round trips, from a proxy trace.
 //! - [`tree`]: the seeded tree generator and its cache.
 //! - [`verify`]: byte-for-byte comparison of a mirror with its source.
 //! - [`stats`]: medians and friends.
@@ -27,6 +28,7 @@
 
 #![warn(missing_docs)]
 
+pub mod profile;
 pub mod proxy;
 pub mod report;
 pub mod runner;

@@ -115,6 +115,7 @@ pub fn markdown(
             );
         }
         md.push('\n');
+        profile_table(&mut md, &rows);
     }
     if !skipped.is_empty() {
         let _ = writeln!(md, "### Not measured\n");
@@ -143,6 +144,57 @@ pub fn markdown(
         md.push('\n');
     }
     md
+}
+
+/// The protocol profiles of `rows` (runs with `--trace` through the proxy).
+fn profile_table(md: &mut String, rows: &[&Summary]) {
+    let with: Vec<(&Summary, &crate::profile::Profile)> = rows
+        .iter()
+        .filter_map(|r| Some((*r, r.profile.as_ref()?)))
+        .collect();
+    if with.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "Protocol profile of the first run (from the proxy's trace; ms from the first control line; \
+         file cycle: median time between two RETRs on one session):\n"
+    );
+    let _ = writeln!(
+        md,
+        "| Server | RTT | Mode | Tool | Sessions used | All sessions working | First RETR | File cycle | QUIT phase | Total | Commands |"
+    );
+    let _ = writeln!(md, "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---|");
+    for (r, p) in with {
+        let rtt = r.scenario.rtt_ms as f64;
+        let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.0} ms"));
+        let cycle = p.median_file_cycle_ms.map_or("-".to_string(), |c| {
+            if rtt > 0.0 {
+                format!("{c:.1} ms = {:.2} RTT", c / rtt)
+            } else {
+                format!("{c:.1} ms")
+            }
+        });
+        let mut verbs: Vec<(&String, &usize)> = p.commands.iter().collect();
+        verbs.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let verbs: Vec<String> = verbs.iter().map(|(v, n)| format!("{v} {n}")).collect();
+        let _ = writeln!(
+            md,
+            "| {} | {} ms | {} | {} | {} | {:.0} ms | {} | {} | {} | {:.0} ms | {} |",
+            r.scenario.server.name(),
+            r.scenario.rtt_ms,
+            r.scenario.mode.name(),
+            r.tool.name(),
+            p.sessions,
+            p.all_sessions_busy_ms,
+            ms(p.first_retr_ms),
+            cycle,
+            ms(p.quit_phase_ms),
+            p.total_ms,
+            verbs.join(", ")
+        );
+    }
+    md.push('\n');
 }
 
 /// ftp-mirror's row to compare a peer row with: same scenario, same
@@ -310,9 +362,24 @@ mod tests {
             median_cpu: d,
             peak_rss_kib: 2048,
             connections: Some((16, 2100)),
+            profile: None,
             files: 10,
             bytes: 1 << 20,
         }
+    }
+
+    #[test]
+    fn profile_table_in_round_trips() {
+        let mut row = summary(Tool::FtpMirror, 16, 9.0);
+        row.profile = Some(crate::profile::profile(
+            "0\t1\tS\t220 hi\n10\t1\tC\tRETR a\n70\t1\tC\tRETR b\n130\t1\tC\tRETR c\n140\t1\tC\tQUIT\n150\t1\tS\t221 bye\n",
+        ));
+        let mut md = String::new();
+        profile_table(&mut md, &[&row]);
+        assert!(
+            md.contains("| pyftpdlib | 20 ms | fresh | ftp-mirror | 1 | 10 ms | 10 ms | 60.0 ms = 3.00 RTT | 10 ms | 150 ms | RETR 3, QUIT 1 |"),
+            "{md}"
+        );
     }
 
     #[test]

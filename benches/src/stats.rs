@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::profile::Profile;
 use crate::runner::Measurement;
 use crate::server::ServerKind;
 use crate::tools::Tool;
@@ -55,6 +56,8 @@ pub struct Sample {
     /// Control and data connections the tool opened, counted by the latency
     /// proxy (`None` without a proxy).
     pub connections: Option<(u64, u64)>,
+    /// The protocol profile from the proxy trace (with `--trace`).
+    pub profile: Option<Profile>,
     /// Files in the tree.
     pub files: usize,
     /// Bytes in the tree.
@@ -99,6 +102,8 @@ pub struct Summary {
     pub peak_rss_kib: u64,
     /// Control and data connections of the first run (through the proxy).
     pub connections: Option<(u64, u64)>,
+    /// The protocol profile of the first run (with `--trace`).
+    pub profile: Option<Profile>,
     /// Files in the tree.
     pub files: usize,
     /// Bytes in the tree.
@@ -143,6 +148,7 @@ pub fn summarize(samples: &[Sample]) -> Vec<Summary> {
                 median_cpu: median(&cpus)?,
                 peak_rss_kib: group.iter().map(|s| s.measurement.max_rss_kib).max()?,
                 connections: first.connections,
+                profile: first.profile.clone(),
                 files: first.files,
                 bytes: first.bytes,
             })
@@ -201,6 +207,7 @@ mod tests {
                 max_rss_kib: rss,
             },
             connections: None,
+            profile: None,
             files: 10,
             bytes: 1000,
         };

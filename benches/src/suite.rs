@@ -328,6 +328,12 @@ impl RunContext<'_> {
                     run,
                     measurement: m,
                     connections,
+                    profile: match (self.proxy, self.config.trace) {
+                        (Some(_), true) => {
+                            crate::profile::profile_file(&log.with_extension("trace")).ok()
+                        }
+                        _ => None,
+                    },
                     files: self.files.len(),
                     bytes: self.bytes,
                 });

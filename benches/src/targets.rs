@@ -327,6 +327,7 @@ mod tests {
             median_cpu: d / 2,
             peak_rss_kib: 20 * 1024,
             connections: None,
+            profile: None,
             files,
             bytes: files as u64 * 8192,
         }
