@@ -162,7 +162,7 @@ fn profile_table(md: &mut String, rows: &[&Summary]) {
     );
     let _ = writeln!(
         md,
-        "| Server | RTT | Mode | Tool | Sessions used | All sessions working | First RETR | File cycle | QUIT phase | Total | Commands |"
+        "| Server | RTT | Mode | Tool | Sessions used | Last session opened | First RETR | File cycle | QUIT phase | Total | Commands |"
     );
     let _ = writeln!(md, "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---|");
     for (r, p) in with {
