@@ -17,8 +17,8 @@ pub struct Profile {
     pub sessions: usize,
     /// Commands sent, by verb (`RETR`, `EPSV`, `MLSD`, ...).
     pub commands: BTreeMap<String, usize>,
-    /// When the last session sent its first command (all sessions logged
-    /// in and working), in ms from the first line.
+    /// When the last session to open sent its first command, in ms from the
+    /// first line (how long the tool takes to open all its sessions).
     pub all_sessions_busy_ms: f64,
     /// When the first `RETR` was sent, in ms from the first line.
     pub first_retr_ms: Option<f64>,

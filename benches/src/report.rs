@@ -13,10 +13,17 @@ use crate::suite::TreeInfo;
 use crate::targets::TargetResult;
 use crate::tools::Tool;
 
-/// Marks the start of the generated block in `docs/benchmarks.md`.
-pub const BEGIN_MARKER: &str = "<!-- mirror-bench:results:begin -->";
-/// Marks its end.
-pub const END_MARKER: &str = "<!-- mirror-bench:results:end -->";
+/// The default block name: markers `<!-- mirror-bench:results:begin -->`
+/// and `<!-- mirror-bench:results:end -->`.
+pub const DEFAULT_BLOCK: &str = "results";
+
+/// The begin and end markers of the block `name`.
+pub fn markers(name: &str) -> (String, String) {
+    (
+        format!("<!-- mirror-bench:{name}:begin -->"),
+        format!("<!-- mirror-bench:{name}:end -->"),
+    )
+}
 
 /// What the report says about the run itself.
 #[derive(Clone, Debug, Default)]
@@ -312,19 +319,20 @@ fn esc(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Replaces the text between the markers in `doc` with `block` (appending
-/// markers and block when absent) and writes the file.
-pub fn write_between_markers(doc: &Path, block: &str) -> io::Result<()> {
+/// Replaces the text between the markers of block `name` in `doc` with
+/// `block` (appending markers and block when absent) and writes the file.
+pub fn write_between_markers(doc: &Path, name: &str, block: &str) -> io::Result<()> {
     let old = fs::read_to_string(doc).unwrap_or_default();
-    fs::write(doc, replace_between_markers(&old, block))
+    fs::write(doc, replace_between_markers(&old, name, block))
 }
 
 /// The pure part of [`write_between_markers`].
-pub fn replace_between_markers(old: &str, block: &str) -> String {
-    let fresh = format!("{BEGIN_MARKER}\n{}\n{END_MARKER}", block.trim_end());
-    match (old.find(BEGIN_MARKER), old.find(END_MARKER)) {
+pub fn replace_between_markers(old: &str, name: &str, block: &str) -> String {
+    let (begin, end) = markers(name);
+    let fresh = format!("{begin}\n{}\n{end}", block.trim_end());
+    match (old.find(&begin), old.find(&end)) {
         (Some(b), Some(e)) if b < e => {
-            format!("{}{}{}", &old[..b], fresh, &old[e + END_MARKER.len()..])
+            format!("{}{}{}", &old[..b], fresh, &old[e + end.len()..])
         }
         _ => {
             let mut s = old.trim_end().to_string();
@@ -385,14 +393,19 @@ mod tests {
     #[test]
     fn markers_are_replaced_not_duplicated() {
         let doc = "# Benchmarks\n\nIntro.\n";
-        let once = replace_between_markers(doc, "first");
-        assert!(once.starts_with("# Benchmarks\n\nIntro.\n\n<!-- mirror-bench"));
-        let twice = replace_between_markers(&once, "second\n");
-        assert_eq!(twice.matches(BEGIN_MARKER).count(), 1);
+        let once = replace_between_markers(doc, DEFAULT_BLOCK, "first");
+        assert!(once.starts_with("# Benchmarks\n\nIntro.\n\n<!-- mirror-bench:results:begin -->"));
+        let twice = replace_between_markers(&once, DEFAULT_BLOCK, "second\n");
+        assert_eq!(twice.matches("mirror-bench:results:begin").count(), 1);
         assert!(twice.contains("second") && !twice.contains("first"));
         let tail = format!("{twice}\n## After\n");
-        let again = replace_between_markers(&tail, "third");
+        let again = replace_between_markers(&tail, DEFAULT_BLOCK, "third");
         assert!(again.ends_with("## After\n"), "{again}");
+        // Another block lives next to it and leaves it alone.
+        let both = replace_between_markers(&again, "large", "big files");
+        let both = replace_between_markers(&both, "large", "big files again");
+        assert!(both.contains("third") && both.contains("big files again"));
+        assert_eq!(both.matches("mirror-bench:large:end").count(), 1);
     }
 
     #[test]

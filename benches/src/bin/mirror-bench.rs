@@ -72,6 +72,11 @@ struct Args {
     /// Do not touch docs/benchmarks.md.
     #[arg(long)]
     no_doc: bool,
+    /// Name of the marked block to replace in the document (so results of
+    /// separate invocations can sit side by side); the chart goes to
+    /// `<doc>-<block>.svg` (`<doc>.svg` for the default block).
+    #[arg(long, default_value = report::DEFAULT_BLOCK)]
+    block: String,
 }
 
 fn main() -> ExitCode {
@@ -88,6 +93,17 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<ExitCode, String> {
     let root = repo_root();
     let full = args.full;
+    if args.block.is_empty()
+        || !args
+            .block
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(format!(
+            "--block {:?}: use letters, digits and '-'",
+            args.block
+        ));
+    }
     let trees = args.trees.clone().unwrap_or_else(|| {
         if full {
             vec!["a", "b", "c", "d"]
@@ -179,7 +195,15 @@ fn run(args: Args) -> Result<ExitCode, String> {
             .doc
             .clone()
             .unwrap_or_else(|| root.join("docs/benchmarks.md"));
-        let chart = doc.with_extension("svg");
+        let chart = if args.block == report::DEFAULT_BLOCK {
+            doc.with_extension("svg")
+        } else {
+            let stem = doc
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            doc.with_file_name(format!("{stem}-{}.svg", args.block))
+        };
         let chart_name = chart.file_name().map(|n| n.to_string_lossy().into_owned());
         std::fs::write(&chart, report::svg_chart(&summaries))
             .map_err(|e| format!("{}: {e}", chart.display()))?;
@@ -192,7 +216,8 @@ fn run(args: Args) -> Result<ExitCode, String> {
             &results.skipped,
             chart_name.as_deref(),
         );
-        report::write_between_markers(&doc, &md).map_err(|e| format!("{}: {e}", doc.display()))?;
+        report::write_between_markers(&doc, &args.block, &md)
+            .map_err(|e| format!("{}: {e}", doc.display()))?;
         println!("\nwrote {} and {}", doc.display(), chart.display());
     }
     if !results.failures.is_empty() {
