@@ -851,6 +851,45 @@ mod tests {
     }
 
     #[test]
+    fn data_connections_pay_the_delays_and_the_handshake() {
+        let (server, h) = fake_ftp(b"payload");
+        let one_way = Duration::from_millis(30);
+        let proxy = LatencyProxy::start(server, one_way).expect("proxy");
+        let s = connect(proxy.local_addr());
+        let mut w = s.try_clone().expect("clone");
+        let mut r = BufReader::new(s);
+        let mut line = String::new();
+        r.read_line(&mut line).expect("banner");
+        let t0 = Instant::now();
+        w.write_all(b"EPSV\r\n").expect("send");
+        line.clear();
+        r.read_line(&mut line).expect("229");
+        let t1 = Instant::now();
+        let port = parse_epsv(line.as_bytes()).expect("a 229 reply");
+        let mut d = connect(SocketAddr::new(proxy.local_addr().ip(), port));
+        let mut got = Vec::new();
+        d.read_to_end(&mut got).expect("data");
+        let t2 = Instant::now();
+        assert_eq!(got, b"payload");
+        // The reply: one round trip (60 ms). The data: the handshake (90 ms)
+        // and one way back (30 ms).
+        let reply = t1 - t0;
+        let data = t2 - t1;
+        assert!(
+            reply >= Duration::from_millis(59) && reply < Duration::from_millis(160),
+            "reply {reply:?}"
+        );
+        assert!(
+            data >= Duration::from_millis(118) && data < Duration::from_millis(220),
+            "data {data:?}"
+        );
+        w.write_all(b"QUIT\r\n").expect("quit");
+        line.clear();
+        r.read_line(&mut line).expect("221");
+        h.join().expect("server");
+    }
+
+    #[test]
     fn passive_replies_are_rewritten_and_relayed() {
         let (server, h) = fake_ftp(b"listing bytes");
         let proxy = LatencyProxy::start(server, Duration::from_millis(5)).expect("proxy");
