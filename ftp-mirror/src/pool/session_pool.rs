@@ -165,6 +165,38 @@ impl<M: Manager> SessionPool<M> {
         self.get_until(Instant::now() + self.shared.wait_timeout)
     }
 
+    /// Opens connections in parallel until `n` are open (never past the
+    /// limit) and leaves them idle. A login costs several round trips;
+    /// opening every session the work will use before the work arrives,
+    /// instead of one by one as it shows up, takes those round trips off the
+    /// critical path. Failures are left for `get` to report.
+    pub fn warm_up(&self, n: usize) {
+        let missing = {
+            let st = lock(&self.shared.state);
+            n.min(st.limit).saturating_sub(st.open)
+        };
+        if missing == 0 {
+            return;
+        }
+        std::thread::scope(|s| {
+            let opening: Vec<_> = (0..missing)
+                .filter_map(|_| {
+                    std::thread::Builder::new()
+                        .name("pool warm-up".into())
+                        .spawn_scoped(s, || self.get_until(Instant::now()).ok())
+                        .ok()
+                })
+                .collect();
+            // Held until every thread is done, so each opened its own;
+            // dropping them puts them on the idle list.
+            let opened: Vec<Pooled<M>> = opening
+                .into_iter()
+                .filter_map(|h| h.join().ok().flatten())
+                .collect();
+            drop(opened);
+        });
+    }
+
     /// An idle connection, if one is ready now. Never blocks and never
     /// connects.
     pub fn try_get(&self) -> Option<Pooled<M>> {
@@ -324,9 +356,21 @@ impl<M: Manager> fmt::Debug for SessionPool<M> {
 impl<M: Manager> Drop for Shared<M> {
     fn drop(&mut self) {
         let st = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
-        for idle in st.idle.drain(..) {
-            self.manager.close(idle.conn);
-        }
+        let conns: Vec<M::Connection> = st.idle.drain(..).map(|i| i.conn).collect();
+        // Closing may wait a round trip (FTP: QUIT, then 221): close them
+        // all at once rather than one after the other.
+        let manager = &self.manager;
+        std::thread::scope(|s| {
+            for conn in conns {
+                let spawned = std::thread::Builder::new()
+                    .name("pool close".into())
+                    .spawn_scoped(s, move || manager.close(conn));
+                if let Err(e) = spawned {
+                    // The connection went with the closure: dropped, no QUIT.
+                    log::debug!("session dropped without QUIT: {e}");
+                }
+            }
+        });
     }
 }
 

@@ -148,6 +148,7 @@ impl<'a> Engine<'a> {
         }
         let limit_before = self.pool.limit();
         let workers = self.opts.workers.clamp(1, limit_before.max(1));
+        self.pool.warm_up(workers);
         let root = Job::List {
             rel: Vec::new(),
             depth: 0,

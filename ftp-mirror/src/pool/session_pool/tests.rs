@@ -351,3 +351,112 @@ fn dropping_the_pool_closes_idle_sessions() {
     drop(b);
     assert_eq!(fake.live.load(Ordering::SeqCst), 0);
 }
+
+/// A manager whose connects and closes each wait (at most 5 s) until
+/// `meet` of them are under way at once: it tells whether the pool really
+/// runs them in parallel, without timing anything.
+struct Rendezvous {
+    meet: usize,
+    connecting: Mutex<usize>,
+    closing: Mutex<usize>,
+    cond: std::sync::Condvar,
+    connects_met: AtomicBool,
+    closes_met: AtomicBool,
+}
+
+impl Rendezvous {
+    fn new(meet: usize) -> Arc<Rendezvous> {
+        Arc::new(Rendezvous {
+            meet,
+            connecting: Mutex::new(0),
+            closing: Mutex::new(0),
+            cond: std::sync::Condvar::new(),
+            connects_met: AtomicBool::new(false),
+            closes_met: AtomicBool::new(false),
+        })
+    }
+
+    /// Waits until `meet` callers are here; `true` when they all came.
+    fn wait(&self, count: &Mutex<usize>) -> bool {
+        let mut n = count.lock().unwrap();
+        *n += 1;
+        self.cond.notify_all();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while *n < self.meet {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            n = self.cond.wait_timeout(n, left).unwrap().0;
+        }
+        true
+    }
+}
+
+impl Manager for Arc<Rendezvous> {
+    type Connection = usize;
+
+    fn connect(&self) -> Result<usize, ConnectError> {
+        if self.wait(&self.connecting) {
+            self.connects_met.store(true, Ordering::SeqCst);
+        }
+        Ok(0)
+    }
+
+    fn has_broken(&self, _: &usize) -> bool {
+        false
+    }
+
+    fn is_valid(&self, _: &mut usize) -> bool {
+        true
+    }
+
+    fn close(&self, _: usize) {
+        if self.wait(&self.closing) {
+            self.closes_met.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn describe(&self) -> String {
+        "rendezvous".into()
+    }
+}
+
+#[test]
+fn warm_up_opens_sessions_in_parallel_up_to_the_limit() {
+    let manager = Rendezvous::new(3);
+    let p = SessionPool::with_manager(Arc::clone(&manager), 3, Duration::from_secs(5));
+    p.warm_up(8);
+    assert!(
+        manager.connects_met.load(Ordering::SeqCst),
+        "connects ran one by one"
+    );
+    assert_eq!(
+        *manager.connecting.lock().unwrap(),
+        3,
+        "never past the limit"
+    );
+    assert_eq!(p.open(), 3);
+    let idle: Vec<_> = (0..3).filter_map(|_| p.try_get()).collect();
+    assert_eq!(idle.len(), 3, "warmed sessions are idle");
+    drop(idle);
+    p.warm_up(3);
+    assert_eq!(
+        *manager.connecting.lock().unwrap(),
+        3,
+        "nothing more to open"
+    );
+}
+
+#[test]
+fn dropping_the_pool_closes_idle_sessions_in_parallel() {
+    let manager = Rendezvous::new(4);
+    let p = SessionPool::with_manager(Arc::clone(&manager), 4, Duration::from_secs(5));
+    p.warm_up(4);
+    drop(p);
+    assert_eq!(*manager.closing.lock().unwrap(), 4);
+    assert!(
+        manager.closes_met.load(Ordering::SeqCst),
+        "closes ran one by one"
+    );
+}
