@@ -14,7 +14,9 @@
 #       apt-get update && apt-get install -y lftp rclone wget curl
 #   - .venv in the repository root with pyftpdlib (the benchmark server),
 #   - target/release/ftp-mirror (cargo build --release -p ftp-mirror-cli),
-#     unless FTP_MIRROR_BIN names another binary.
+#     unless FTP_MIRROR_BIN names another binary,
+#   - target/release/mirror-bench and bench-exec
+#     (cargo build --release -p ftp-mirror-benches --bins).
 # Environment: FTP_MIRROR_SKIP_APT=1 never calls apt-get; FTP_MIRROR_PYTHON
 # names the python that has pyftpdlib (default .venv/bin/python).
 set -euo pipefail
@@ -62,4 +64,9 @@ if [ -z "${FTP_MIRROR_BIN:-}" ]; then
     say "building target/release/ftp-mirror"
     cargo build --release -q -p ftp-mirror-cli
 fi
-exec cargo run --release -q -p ftp-mirror-benches --bin mirror-bench -- "$@"
+# mirror-bench runs every tool under bench-exec (built alongside), which
+# measures the tool's own peak RSS.
+say "building mirror-bench and bench-exec"
+cargo build --release -q -p ftp-mirror-benches --bins
+target_dir="${CARGO_TARGET_DIR:-$repo_root/target}"
+exec "$target_dir/release/mirror-bench" "$@"

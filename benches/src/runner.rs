@@ -44,16 +44,30 @@ pub struct Outcome {
 
 /// Spawns `cmd` with stdout and stderr going to `log`, waits for it with
 /// `wait4` and kills it after `timeout`.
-pub fn run_measured(cmd: &mut Command, log: &Path, timeout: Duration) -> io::Result<Outcome> {
+///
+/// With `wrapper` (the `bench-exec` binary) the command runs under it and
+/// its CPU times and peak RSS are the command's own, as reported by the
+/// wrapper. Without it they come from `wait4` on the command, whose peak
+/// RSS is at least this process's peak RSS (see `bench-exec`).
+pub fn run_measured(
+    cmd: &mut Command,
+    log: &Path,
+    timeout: Duration,
+    wrapper: Option<&Path>,
+) -> io::Result<Outcome> {
+    let usage_file = log.with_extension("rusage");
+    let mut wrapped = wrapper.map(|w| wrap(cmd, w, &usage_file));
+    let to_run = wrapped.as_mut().unwrap_or(cmd);
     let log_file = File::create(log)?;
-    cmd.stdin(Stdio::null())
+    to_run
+        .stdin(Stdio::null())
         .stdout(log_file.try_clone()?)
         .stderr(log_file);
     let start = Instant::now();
-    let child = cmd.spawn().map_err(|e| {
+    let child = to_run.spawn().map_err(|e| {
         io::Error::new(
             e.kind(),
-            format!("cannot start {:?}: {e}", cmd.get_program()),
+            format!("cannot start {:?}: {e}", to_run.get_program()),
         )
     })?;
     let pid = child.id() as libc::pid_t;
@@ -75,12 +89,26 @@ pub fn run_measured(cmd: &mut Command, log: &Path, timeout: Duration) -> io::Res
         }
     };
     let ((status, usage), end) = result?;
-    let measurement = Measurement {
+    let mut measurement = Measurement {
         wall: end - start,
         user: timeval(usage.ru_utime),
         sys: timeval(usage.ru_stime),
         max_rss_kib: usage.ru_maxrss.max(0) as u64,
     };
+    if wrapper.is_some() && !timed_out {
+        let own = std::fs::read_to_string(&usage_file)
+            .ok()
+            .and_then(|text| parse_usage(&text))
+            .ok_or_else(|| {
+                io::Error::other(format!(
+                    "bench-exec wrote no usable {}",
+                    usage_file.display()
+                ))
+            })?;
+        measurement.user = own.0;
+        measurement.sys = own.1;
+        measurement.max_rss_kib = own.2;
+    }
     let (success, exit) = if timed_out {
         (false, format!("timed out after {}s", timeout.as_secs()))
     } else if libc::WIFEXITED(status) {
@@ -97,6 +125,53 @@ pub fn run_measured(cmd: &mut Command, log: &Path, timeout: Duration) -> io::Res
         exit,
         output_tail: tail(log, 2048).unwrap_or_default(),
     })
+}
+
+/// `wrapper USAGE_FILE PROGRAM ARGS...` with `cmd`'s environment and directory.
+fn wrap(cmd: &Command, wrapper: &Path, usage_file: &Path) -> Command {
+    let mut w = Command::new(wrapper);
+    w.arg(usage_file)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => w.env(k, v),
+            None => w.env_remove(k),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        w.current_dir(dir);
+    }
+    w
+}
+
+/// `user_us sys_us maxrss_kib status` as written by `bench-exec`.
+fn parse_usage(text: &str) -> Option<(Duration, Duration, u64)> {
+    let mut f = text.split_whitespace().map(|v| v.parse::<i64>().ok());
+    let user = f.next()??;
+    let sys = f.next()??;
+    let rss = f.next()??;
+    let us = |v: i64| Duration::from_micros(v.max(0) as u64);
+    Some((us(user), us(sys), rss.max(0) as u64))
+}
+
+/// The `bench-exec` wrapper: `$MIRROR_BENCH_EXEC`, next to the running
+/// binary, or in the workspace's `target/release` or `target/debug`.
+pub fn find_exec_wrapper() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("MIRROR_BENCH_EXEC").filter(|p| !p.is_empty()) {
+        return Some(p.into());
+    }
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|e| Some(e.parent()?.join("bench-exec")));
+    let root = crate::server::repo_root();
+    beside
+        .into_iter()
+        .chain([
+            root.join("target/release/bench-exec"),
+            root.join("target/debug/bench-exec"),
+        ])
+        .find(|p| p.is_file())
 }
 
 fn wait4(pid: libc::pid_t) -> io::Result<(libc::c_int, libc::rusage)> {
@@ -151,7 +226,7 @@ mod tests {
             "-c",
             "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo done; exit 3",
         ]);
-        let out = run_measured(&mut cmd, &log, Duration::from_secs(30)).expect("run");
+        let out = run_measured(&mut cmd, &log, Duration::from_secs(30), None).expect("run");
         assert!(!out.success);
         assert_eq!(out.exit, "exit 3");
         assert_eq!(out.output_tail, "done");
@@ -165,6 +240,20 @@ mod tests {
     }
 
     #[test]
+    fn usage_lines_parse() {
+        assert_eq!(
+            parse_usage("1500000 250 4096 0\n"),
+            Some((
+                Duration::from_millis(1500),
+                Duration::from_micros(250),
+                4096
+            ))
+        );
+        assert_eq!(parse_usage("1 2"), None);
+        assert_eq!(parse_usage("x 2 3 0"), None);
+    }
+
+    #[test]
     fn peak_rss_is_per_child() {
         let dir = tempfile::tempdir().expect("tempdir");
         let log = dir.path().join("log");
@@ -172,7 +261,7 @@ mod tests {
         // must not inherit the first one's peak (as RUSAGE_CHILDREN would).
         let mut big = Command::new("dd");
         big.args(["if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"]);
-        let out = run_measured(&mut big, &log, Duration::from_secs(30)).expect("run");
+        let out = run_measured(&mut big, &log, Duration::from_secs(30), None).expect("run");
         assert!(out.success, "{}", out.output_tail);
         assert!(
             out.measurement.max_rss_kib >= 60 * 1024,
@@ -180,7 +269,7 @@ mod tests {
             out.measurement
         );
         let mut small = Command::new("true");
-        let out = run_measured(&mut small, &log, Duration::from_secs(30)).expect("run");
+        let out = run_measured(&mut small, &log, Duration::from_secs(30), None).expect("run");
         assert!(
             out.measurement.max_rss_kib < 32 * 1024,
             "{:?}",
@@ -198,6 +287,7 @@ mod tests {
             &mut cmd,
             &dir.path().join("log"),
             Duration::from_millis(300),
+            None,
         )
         .expect("run");
         assert!(!out.success);

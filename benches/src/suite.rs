@@ -291,7 +291,12 @@ impl RunContext<'_> {
         if let (Some(p), true) = (self.proxy, self.config.trace) {
             p.set_trace(Some(&log.with_extension("trace")))?;
         }
-        let outcome = run_measured(&mut cmd, &log, self.config.timeout);
+        let outcome = run_measured(
+            &mut cmd,
+            &log,
+            self.config.timeout,
+            self.env.exec_wrapper.as_deref(),
+        );
         if let (Some(p), true) = (self.proxy, self.config.trace) {
             p.set_trace(None)?;
         }

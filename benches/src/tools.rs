@@ -178,6 +178,9 @@ pub struct ToolEnv {
     pub rclone_pass: String,
     /// Directory for rclone's config and cache (kept out of $HOME).
     pub scratch: PathBuf,
+    /// The `bench-exec` wrapper that measures a tool's own peak RSS (see
+    /// `src/bin/bench-exec.rs`); without it RSS includes the harness's.
+    pub exec_wrapper: Option<PathBuf>,
 }
 
 impl ToolEnv {
@@ -207,6 +210,7 @@ impl ToolEnv {
             pool_script: root.join("benches/py/ftplib_pool.py"),
             rclone_pass,
             scratch: scratch.to_path_buf(),
+            exec_wrapper: crate::runner::find_exec_wrapper(),
         }
     }
 }
@@ -335,6 +339,7 @@ mod tests {
             pool_script: PathBuf::from("/x/ftplib_pool.py"),
             rclone_pass: "OBSCURED".into(),
             scratch: PathBuf::from("/tmp/s"),
+            exec_wrapper: None,
         }
     }
 

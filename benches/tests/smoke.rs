@@ -41,6 +41,7 @@ fn every_tool_mirrors_the_smoke_tree_and_verifies() {
     std::fs::create_dir_all(&scratch).expect("scratch");
     let env = ToolEnv {
         ftp_mirror: bin,
+        exec_wrapper: Some(PathBuf::from(env!("CARGO_BIN_EXE_bench-exec"))),
         ..ToolEnv::discover(&scratch)
     };
     if let Err(e) = check_tools(&ALL_TOOLS, &env) {

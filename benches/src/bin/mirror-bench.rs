@@ -135,6 +135,22 @@ fn run(args: Args) -> Result<ExitCode, String> {
     let out = args.out.clone().unwrap_or_else(|| root.join("bench-out"));
     std::fs::create_dir_all(out.join("scratch")).map_err(|e| format!("{}: {e}", out.display()))?;
     let env = ToolEnv::discover(&out.join("scratch"));
+    if env.exec_wrapper.is_none() {
+        return Err(
+            "bench-exec not found (it measures each tool's own peak RSS): \
+                    build it with `cargo build --release -p ftp-mirror-benches --bins` \
+                    or set MIRROR_BENCH_EXEC"
+                .into(),
+        );
+    }
+    if env.exec_wrapper.is_none() {
+        return Err(
+            "bench-exec not found (it measures each tool's own peak RSS): \
+                    build it with `cargo build --release -p ftp-mirror-benches --bins` \
+                    or set MIRROR_BENCH_EXEC"
+                .into(),
+        );
+    }
     if args.skip_missing {
         tools.retain(|t| match t.check_available(&env) {
             Ok(()) => true,
