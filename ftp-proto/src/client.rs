@@ -178,11 +178,20 @@ impl Client {
 
     fn after_login(&mut self) -> Result<()> {
         let utf8 = self.features()?.has("UTF8");
-        if utf8 {
-            // A refusal is harmless: names then go as raw bytes anyway.
-            self.command("OPTS", Some(b"UTF8 ON"))?;
+        if !utf8 {
+            return self.set_type(TransferType::Binary);
         }
-        self.set_type(TransferType::Binary)
+        // OPTS and TYPE in one write: two replies for one round trip.
+        self.send_many(&[("OPTS", Some(b"UTF8 ON")), ("TYPE", Some(b"I"))])?;
+        // A refused OPTS is harmless: names go as raw bytes anyway.
+        let opts = self.read(Phase::ControlRead)?;
+        let type_reply = self.read(Phase::ControlRead)?;
+        if opts.is_preliminary() || type_reply.is_preliminary() {
+            self.mark_broken("preliminary reply to OPTS or TYPE");
+        }
+        check("TYPE", type_reply, ReplyClass::Completion)?;
+        self.transfer_type = Some(TransferType::Binary);
+        Ok(())
     }
 
     /// The server's features (FEAT), asked once per session. A server that
