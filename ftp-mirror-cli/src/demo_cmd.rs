@@ -87,13 +87,28 @@ fn demo(args: &DemoArgs) -> io::Result<ExitCode> {
     builds_server.shutdown();
     data_server.shutdown();
 
-    println!("\nWhere everything landed:");
-    println!("  plan          {}", plan_path.display());
-    println!("  served trees  {}", served.display());
-    println!("  stage         {}", dir.join("stage").display());
-    println!("  backups       {}", dir.join("backup").display());
-    println!("  destinations  {}", dir.join("machines").display());
-    println!("Run the demo again to see an incremental run that fetches nothing new.");
+    let lines = [
+        "\nWhere everything landed:".to_string(),
+        format!("  plan          {}", plan_path.display()),
+        format!("  served trees  {}", served.display()),
+        format!("  stage         {}", dir.join("stage").display()),
+        format!("  backups       {}", dir.join("backup").display()),
+        format!("  destinations  {}", dir.join("machines").display()),
+        "Run the demo again to see an incremental run that fetches nothing new.".to_string(),
+    ];
+    // With `--json -`, stdout is for the JSON alone.
+    let json_on_stdout = args
+        .common
+        .json
+        .as_ref()
+        .is_some_and(|p| p.as_os_str() == "-");
+    for line in lines {
+        if json_on_stdout {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    }
     Ok(code)
 }
 

@@ -48,7 +48,7 @@ pub struct CommonArgs {
     /// Write a machine-readable report to FILE (`-` for stdout).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Sessions per server (overrides NUM_CONNECTION).
+    /// Sessions per server (for `run`: overrides the plan's NUM_CONNECTION; default 4).
     #[arg(short = 'j', long = "connections", value_name = "N",
           value_parser = parse_connections)]
     pub connections: Option<usize>,

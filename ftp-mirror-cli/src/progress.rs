@@ -178,8 +178,18 @@ impl EventSink for Reporter {
             Event::FileDone { .. } => {
                 self.files_done.fetch_add(1, Ordering::Relaxed);
             }
-            Event::Retry { .. } => {
+            Event::Retry {
+                module,
+                what,
+                attempt,
+                error,
+                delay,
+            } => {
                 self.retries.fetch_add(1, Ordering::Relaxed);
+                log::warn!(
+                    "{module}: {what}: {error}; retry {attempt} in {:.1}s",
+                    delay.as_secs_f64()
+                );
             }
             Event::Failed { .. } => {
                 self.failures.fetch_add(1, Ordering::Relaxed);

@@ -57,10 +57,18 @@ pub fn apply_settings(plan: &Plan, common: &CommonArgs) {
 }
 
 /// Prints the summary, writes the JSON report, and maps the exit code.
+///
+/// With `--json -` stdout carries the JSON alone, so the summary goes to
+/// stderr.
 pub fn finish(report: &RunReport, common: &CommonArgs) -> ExitCode {
-    print!("{}", summary::render(report));
+    let json_on_stdout = common.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
+    if json_on_stdout {
+        eprint!("{}", summary::render(report));
+    } else {
+        print!("{}", summary::render(report));
+    }
     if let Some(path) = &common.json {
-        let written = if path.as_os_str() == "-" {
+        let written = if json_on_stdout {
             println!("{}", report.to_json());
             Ok(())
         } else {

@@ -257,6 +257,16 @@ fn a_refused_login_exits_1_while_the_other_module_finishes_and_no_password_leaks
     );
     assert_eq!(fs::read(stage.join("good/file.txt")).unwrap(), b"good data");
     assert!(!stage.join("bad").exists(), "{all}");
+    // Regression: with `--json -` the summary table used to precede the JSON on stdout.
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is the JSON alone");
+    let status: Vec<&str> = report["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(status, ["ok", "failed"], "{all}");
 }
 
 #[test]
