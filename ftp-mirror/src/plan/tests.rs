@@ -381,6 +381,44 @@ fn same_local_directory_is_a_conflict() {
     .is_ok());
 }
 
+/// Regression: a destination that held the stage (or other data) passed
+/// validation, and the first distribution replaced it whole, deleting the
+/// stage and everything else in it.
+#[test]
+fn nested_directories_are_conflicts() {
+    let plan = |machines: &str| {
+        format!(
+            "<download><module_list>{}</module_list><machine_list>{machines}</machine_list></download>",
+            module("A", "h", "/a", "/root/stage"),
+        )
+    };
+    let dist = |path: &str| {
+        format!(
+            "<machine machine_name=\"m\"><distribute_module><module_name id=\"A\"/>\
+             <local_location>{path}</local_location></distribute_module></machine>"
+        )
+    };
+    let (_, message) = invalid(&plan(&dist("/root")));
+    assert!(
+        message.contains("which holds") && message.contains("local directory of module A"),
+        "{message}"
+    );
+    let (_, message) = invalid(&plan(&dist("/root/stage/a/copy")));
+    assert!(message.contains("inside"), "{message}");
+    // A sibling is fine.
+    assert!(Plan::from_str(&plan(&dist("/root/dest/a"))).is_ok());
+    // One module's local directory inside another's.
+    let (_, message) = invalid(&with_modules(&format!(
+        "{}{}",
+        module("A", "h", "/pub", "/s"),
+        module("B", "h", "/x/inner", "/s/pub")
+    )));
+    assert!(
+        message.contains("module B") && message.contains("module A"),
+        "{message}"
+    );
+}
+
 #[test]
 fn destination_clashes_are_conflicts() {
     let plan = |machines: &str| {

@@ -6,9 +6,9 @@ use std::path::{Component, Path, PathBuf};
 use super::{Plan, PlanError};
 
 /// Fails on the first conflict: a duplicate id, an alias that clashes with
-/// another id or alias, two modules with the same local directory or backup
-/// directory, or a destination that is also a stage directory or another
-/// destination.
+/// another id or alias, or two of the directories a run replaces whole
+/// (module local directories, backup directories, destinations) that are
+/// the same or where one lies inside the other.
 pub(super) fn check(plan: &Plan) -> Result<(), PlanError> {
     names(plan)?;
     directories(plan)
@@ -84,12 +84,26 @@ fn directories(plan: &Plan) -> Result<(), PlanError> {
     let mut used: Vec<(PathBuf, String, u32)> = Vec::new();
     let mut claim = |path: &Path, what: String, line: u32| -> Result<(), PlanError> {
         let path = normalize(path);
-        if let Some((_, other, other_line)) = used.iter().find(|(p, _, _)| *p == path) {
+        // Each of these directories is replaced whole by a swap, so none may
+        // hold another: swapping the outer one would delete the inner one.
+        let clash = used
+            .iter()
+            .find(|(p, _, _)| path.starts_with(p) || p.starts_with(&path));
+        if let Some((other_path, other, other_line)) = clash {
+            let relation = if *other_path == path {
+                "which is also"
+            } else if path.starts_with(other_path) {
+                "inside"
+            } else {
+                "which holds"
+            };
             return Err(PlanError::Invalid {
                 line,
                 message: format!(
-                    "{what} is {} which is also {other} (line {other_line})",
-                    path.display()
+                    "{what} is {} {relation} {other} ({}, line {other_line}); \
+                     each is replaced whole, so they must not overlap",
+                    path.display(),
+                    other_path.display()
                 ),
             });
         }
