@@ -3,7 +3,8 @@
 //!
 //! Only regular files and directories are shown. A symbolic link is shown
 //! as what it points to when that is inside the root, and left out when it
-//! dangles or leads outside. Devices, sockets and pipes are left out (they
+//! dangles, leads outside, or points at the listed directory or one above
+//! it (a loop). Devices, sockets and pipes are left out (they
 //! cannot be fetched), and so are names containing CR or LF.
 
 use std::fs::Metadata;
@@ -51,6 +52,12 @@ pub(crate) fn read_dir(root: &Root, dir: &Path) -> io::Result<Vec<Entry>> {
         };
         let meta = if file_type.is_symlink() {
             match root.confine(&dirent.path()) {
+                // A link to this directory or one above it would make the
+                // tree endless for every recursive client.
+                Ok(resolved) if resolved.meta.is_dir() && dir.starts_with(&resolved.path) => {
+                    log::debug!("skipping {:?} in {}: a link loop", name, dir.display());
+                    continue;
+                }
                 Ok(resolved) => resolved.meta,
                 Err(_) => continue,
             }
@@ -160,6 +167,26 @@ mod tests {
         let list = render(&entries, Style::List);
         assert!(list.starts_with(b"dr-xr-xr-x"));
         assert_eq!(list.split(|&b| b == b'\n').count(), 5);
+    }
+
+    /// Regression: a link to `.` was listed as a directory, and recursive
+    /// clients descended into it until their paths grew too long.
+    #[test]
+    fn links_to_the_directory_or_above_are_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        fs::create_dir(dir.path().join("other")).unwrap();
+        std::os::unix::fs::symlink(".", dir.path().join("a/b/self")).unwrap();
+        std::os::unix::fs::symlink("..", dir.path().join("a/b/up")).unwrap();
+        std::os::unix::fs::symlink("../../other", dir.path().join("a/b/sideways")).unwrap();
+        let root = Root::new(dir.path()).unwrap();
+        let b = root.path().join("a/b");
+        let names: Vec<Vec<u8>> = read_dir(&root, &b)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(names, [b"sideways".to_vec()]);
     }
 
     #[test]
