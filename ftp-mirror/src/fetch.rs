@@ -1,18 +1,23 @@
 //! Fetching one file: download into a temporary `.NAME.part` beside the
-//! final name, resume it with `REST` when the server allows, verify the
-//! size against the listing, set the mtime from the server's time, and only
-//! then rename it into place. The final name never holds a partial file.
+//! final name, resume it with `REST` when the server allows and the remote
+//! file is still the one the `.part` was started from (see [`PartOrigin`]),
+//! verify the size against the listing, set the mtime from the server's
+//! time, and only then rename it into place. The final name never holds a
+//! partial file.
 //!
 //! [`fetch_once`] is one attempt on one session; retries, backoff and events
 //! are the caller's (see `sync`). [`FetchError::is_transient`] tells which
 //! failures are worth another attempt.
 
 mod local;
+mod origin;
 
+pub(crate) use local::fnv1a;
 pub use local::{
     ensure_dir, has_size, is_unchanged, link_or_copy, local_path, place, prune, remove_any,
     same_time, set_mtime, system_time, temp_name, Carried,
 };
+pub use origin::{discard_part, record_name, record_path, resume_point, PartOrigin};
 
 use std::fs::{self, File};
 use std::io::{self, Seek, SeekFrom};
@@ -108,20 +113,28 @@ impl FetchError {
 /// One attempt at fetching `target` on `client`.
 ///
 /// An existing `.part` is resumed from its length when the server offers
-/// `REST STREAM`, the part is shorter than the listed size and (for exact
-/// listed times) it was written after the remote file last changed.
-/// When the server refuses the restart, the transfer starts again from 0
-/// on the same session. `on_bytes` is called with each chunk's size.
+/// `REST STREAM`, the part is shorter than the listed size and its origin
+/// record gives exactly the remote path, size and time (value and accuracy)
+/// listed now ([`resume_point`]). Otherwise it is started again from 0, its
+/// new record written before the first byte. When the server refuses the
+/// restart, the transfer starts again from 0 on the same session. The
+/// record is removed once the file is in place. `on_bytes` is called with
+/// each chunk's size.
 pub fn fetch_once(
     client: &mut Client,
     target: &FetchTarget<'_>,
     on_bytes: &mut dyn FnMut(u64),
 ) -> Result<Fetched, FetchError> {
+    let origin = PartOrigin::new(target.remote, target.size, target.modified);
     let rest_ok = client.features().map_err(FetchError::Remote)?.rest_stream();
-    let mut offset = if rest_ok { resume_offset(target) } else { 0 };
+    let mut offset = if rest_ok {
+        resume_point(target.part, &origin)
+    } else {
+        0
+    };
     loop {
-        let mut file =
-            open_part(target.part, offset).map_err(|e| FetchError::local(target.part, e))?;
+        let mut file = open_part(target.part, offset, &origin)
+            .map_err(|e| FetchError::local(target.part, e))?;
         let mut seen = offset;
         let result =
             client.retr_expecting(target.remote, offset, target.size, &mut file, &mut |p| {
@@ -165,6 +178,11 @@ pub fn fetch_once(
         }
         drop(file);
         place(target.part, target.dest).map_err(|e| FetchError::local(target.dest, e))?;
+        if let Err(e) = remove_any(&record_path(target.part)) {
+            // Harmless: a record without its part is never used, and the
+            // clean-up at the end of the walk removes it.
+            log::debug!("cannot remove the record of {}: {e}", target.part.display());
+        }
         return Ok(Fetched {
             received,
             size: got,
@@ -187,34 +205,17 @@ fn restart_refused(e: &ftp_proto::Error) -> bool {
     }
 }
 
-/// Where to restart: the `.part`'s length when it can be trusted, else 0.
-fn resume_offset(target: &FetchTarget<'_>) -> u64 {
-    let Ok(meta) = fs::symlink_metadata(target.part) else {
-        return 0;
-    };
-    if !meta.file_type().is_file() {
-        return 0;
-    }
-    let len = meta.len();
-    if len == 0 || target.size.is_some_and(|s| len >= s) {
-        return 0;
-    }
-    if let (Some(remote), Ok(written)) = (target.modified, meta.modified()) {
-        // A part last written before the remote file changed holds old bytes.
-        if remote.is_exact() && system_time(remote).is_some_and(|r| written < r) {
-            return 0;
-        }
-    }
-    len
-}
-
 /// Opens the temporary file: truncated at `offset` and positioned there.
-fn open_part(path: &Path, offset: u64) -> io::Result<File> {
+/// At 0 it is a new `.part` of `origin`: emptied, then its record written,
+/// so no byte is ever in it without the record of where it came from.
+pub(crate) fn open_part(path: &Path, offset: u64, origin: &PartOrigin) -> io::Result<File> {
     if fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
         remove_any(path)?;
     }
     if offset == 0 {
-        return File::create(path);
+        let file = File::create(path)?;
+        origin.write(path)?;
+        return Ok(file);
     }
     let mut file = File::options().write(true).open(path)?;
     file.set_len(offset)?;
@@ -226,7 +227,6 @@ fn open_part(path: &Path, offset: u64) -> io::Result<File> {
 mod tests {
     use super::*;
     use ftp_proto::reply::Reply;
-    use ftp_proto::TimeAccuracy;
 
     fn refused(command: &'static str, code: u16) -> ftp_proto::Error {
         ftp_proto::Error::Refused {
@@ -255,53 +255,21 @@ mod tests {
     }
 
     #[test]
-    fn resume_only_a_trustworthy_part() {
-        let dir = tempfile::tempdir().unwrap();
-        let part = dir.path().join(".f.part");
-        let dest = dir.path().join("f");
-        let t = |size, modified| FetchTarget {
-            remote: b"f",
-            dest: &dest,
-            part: &part,
-            size,
-            modified,
-        };
-        assert_eq!(resume_offset(&t(Some(10), None)), 0, "no part");
-        fs::write(&part, b"12345").unwrap();
-        assert_eq!(resume_offset(&t(Some(10), None)), 5);
-        assert_eq!(resume_offset(&t(None, None)), 5);
-        assert_eq!(
-            resume_offset(&t(Some(5), None)),
-            0,
-            "complete parts are fetched again"
-        );
-        assert_eq!(resume_offset(&t(Some(3), None)), 0, "longer than the file");
-        let future = FileTime {
-            unix_secs: 4_000_000_000,
-            nanos: 0,
-            accuracy: TimeAccuracy::Exact,
-        };
-        assert_eq!(
-            resume_offset(&t(Some(10), Some(&future))),
-            0,
-            "remote changed after the part"
-        );
-        let past = FileTime {
-            unix_secs: 1_000_000_000,
-            ..future
-        };
-        assert_eq!(resume_offset(&t(Some(10), Some(&past))), 5);
-    }
-
-    #[test]
     fn open_part_truncates_at_the_offset() {
         let dir = tempfile::tempdir().unwrap();
         let part = dir.path().join(".f.part");
+        let origin = PartOrigin::new(b"/f", Some(20), None);
         fs::write(&part, b"0123456789").unwrap();
-        let f = open_part(&part, 4).unwrap();
+        let f = open_part(&part, 4, &origin).unwrap();
         assert_eq!(f.metadata().unwrap().len(), 4);
+        assert_eq!(PartOrigin::read(&part), None, "a resume keeps the record");
         drop(f);
-        let f = open_part(&part, 0).unwrap();
+        let f = open_part(&part, 0, &origin).unwrap();
         assert_eq!(f.metadata().unwrap().len(), 0);
+        assert_eq!(
+            PartOrigin::read(&part),
+            Some(origin),
+            "a new part is recorded"
+        );
     }
 }

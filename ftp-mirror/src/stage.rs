@@ -92,12 +92,36 @@ impl StageError {
 }
 
 /// The hidden sibling of `dir` with this suffix: `parent/.<name>.ftp-mirror-<suffix>`.
-/// `None` when `dir` has no final name (`/`, `..`).
+/// When that name would be longer than file systems allow (255 bytes), it
+/// is `parent/.ftp-mirror-<hash of name>-<suffix>` instead: the same name
+/// every time, so a later run finds what an earlier one left. `None` when
+/// `dir` has no final name (`/`, `..`).
+///
+/// ```
+/// use ftp_mirror::stage::sibling;
+/// use std::path::Path;
+///
+/// assert_eq!(
+///     sibling(Path::new("/m/pub"), "new").unwrap(),
+///     Path::new("/m/.pub.ftp-mirror-new")
+/// );
+/// let long = format!("/m/{}", "x".repeat(255));
+/// let part = sibling(Path::new(&long), "part").unwrap();
+/// assert!(part.file_name().unwrap().len() <= 255);
+/// assert_eq!(part, sibling(Path::new(&long), "part").unwrap());
+/// ```
 pub fn sibling(dir: &Path, suffix: &str) -> Option<PathBuf> {
+    const NAME_MAX: usize = 255;
+    const INFIX: &str = ".ftp-mirror-";
     let name = dir.file_name()?;
     let mut hidden = OsString::from(".");
-    hidden.push(name);
-    hidden.push(".ftp-mirror-");
+    if 1 + name.len() + INFIX.len() + suffix.len() <= NAME_MAX {
+        hidden.push(name);
+        hidden.push(INFIX);
+    } else {
+        let hash = crate::fetch::fnv1a(name.as_encoded_bytes());
+        hidden.push(format!("ftp-mirror-{hash:016x}-"));
+    }
     hidden.push(suffix);
     Some(dir.with_file_name(hidden))
 }

@@ -232,7 +232,16 @@ fn missing_times_are_asked_with_mdtm_only_for_local_candidates() {
 #[test]
 fn a_refused_restart_fetches_from_the_start() {
     let dest = tempfile::tempdir().unwrap();
-    fs::write(dest.path().join(".f.part"), b"ab").unwrap();
+    let part = dest.path().join(".f.part");
+    fs::write(&part, b"ab").unwrap();
+    let listed = ftp_proto::FileTime {
+        unix_secs: 1_577_836_800, // 2020-01-01 00:00:00 UTC
+        nanos: 0,
+        accuracy: ftp_proto::TimeAccuracy::Exact,
+    };
+    ftp_mirror::fetch::PartOrigin::new(b"/f", Some(4), Some(&listed))
+        .write(&part)
+        .unwrap();
     let data: &[u8] = b"type=file;size=4;modify=20200101000000; f\r\n";
     let (stats, _rec, outcome) = mirror(
         vec![

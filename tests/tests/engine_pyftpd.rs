@@ -108,7 +108,17 @@ fn a_part_file_is_resumed_with_rest() {
     let content = pseudo_random_bytes(99, 1_000_000);
     write_file(&src.path().join("sub/image.iso"), &content);
     set_mtime(&src.path().join("sub/image.iso"), 1_500_000_000);
-    write_file(&dst.path().join("sub/.image.iso.part"), &content[..600_000]);
+    let part = dst.path().join("sub/.image.iso.part");
+    write_file(&part, &content[..600_000]);
+    // The record the engine writes when it starts a part.
+    let listed = ftp_proto::FileTime {
+        unix_secs: 1_500_000_000,
+        nanos: 0,
+        accuracy: ftp_proto::TimeAccuracy::Exact,
+    };
+    ftp_mirror::fetch::PartOrigin::new(b"/sub/image.iso", Some(1_000_000), Some(&listed))
+        .write(&part)
+        .unwrap();
     let server = PyFtpd::start(src.path());
     let pool = pool(&server.host(), server.port(), "anonymous", "guest@", 2);
     let rec = Arc::new(Recorder::default());

@@ -12,12 +12,14 @@ use std::time::{Duration, Instant};
 
 use engine_util::*;
 use ftp_mirror::events::Event;
+use ftp_mirror::fetch::{record_path, PartOrigin};
 use ftp_mirror::pool::PoolError;
 use ftp_mirror::sync::SyncError;
 use ftp_mirror_tests::tree::{
     assert_trees_equal, build_sample_tree, pseudo_random_bytes, write_file,
 };
 use ftp_proto::client::Password;
+use ftp_proto::{FileTime, TimeAccuracy};
 use ftp_serve::ServerConfig;
 
 #[test]
@@ -276,7 +278,11 @@ fn an_interrupted_run_resumes_its_part_file() {
     // What an interrupted run leaves: one complete file, one part.
     write_file(&dst.path().join("done.txt"), b"already here\n");
     set_mtime(&dst.path().join("done.txt"), 1_600_000_000);
-    write_file(&dst.path().join(".big.bin.part"), &content[..150_000]);
+    let part = dst.path().join(".big.bin.part");
+    write_file(&part, &content[..150_000]);
+    PartOrigin::new(b"/big.bin", Some(400_000), Some(&exact(1_600_000_000)))
+        .write(&part)
+        .unwrap();
     // A part left over from an older run, beside a complete file.
     write_file(&dst.path().join(".done.txt.part"), b"already");
 
@@ -289,8 +295,112 @@ fn an_interrupted_run_resumes_its_part_file() {
     assert_eq!(stats.files_fetched, 1);
     assert_eq!(stats.bytes_fetched, 250_000, "only the missing bytes");
     assert_eq!(fs::read(dst.path().join("big.bin")).unwrap(), content);
-    assert!(!dst.path().join(".big.bin.part").exists());
+    assert!(!part.exists());
+    assert!(
+        !record_path(&part).exists(),
+        "the record goes with its part"
+    );
     assert_trees_equal(src.path(), dst.path());
+}
+
+/// An exact listed time.
+fn exact(secs: i64) -> FileTime {
+    FileTime {
+        unix_secs: secs,
+        nanos: 0,
+        accuracy: TimeAccuracy::Exact,
+    }
+}
+
+/// Regression: a `.part` of an older version of a file was joined to the
+/// new version when the new one carried an older time (`cp -p`,
+/// `rsync -t`), and the corrupt result then looked unchanged forever.
+#[test]
+fn a_part_of_a_replaced_file_is_started_again_not_joined() {
+    let src = tempfile::tempdir().unwrap();
+    let dst = tempfile::tempdir().unwrap();
+    let old = pseudo_random_bytes(1, 300_000);
+    let new = pseudo_random_bytes(2, 300_000);
+    // The server's file: replaced by one of the same size and an older time.
+    write_file(&src.path().join("huge.bin"), &new);
+    set_mtime(&src.path().join("huge.bin"), 1_500_000_000);
+    // A part of the old version, written (now) after that time, with the
+    // record the engine wrote when it started it.
+    let part = dst.path().join(".huge.bin.part");
+    write_file(&part, &old[..120_000]);
+    PartOrigin::new(b"/huge.bin", Some(300_000), Some(&exact(1_600_000_000)))
+        .write(&part)
+        .unwrap();
+    // And a part of the same name in a sub-directory, left without a record
+    // (an older version of the program, or a crash before the record).
+    write_file(&src.path().join("sub/other.bin"), &new);
+    set_mtime(&src.path().join("sub/other.bin"), 1_500_000_000);
+    write_file(&dst.path().join("sub/.other.bin.part"), &old[..100_000]);
+
+    let server = serve(src.path());
+    let pool = anon_pool(&server, 2);
+    let opts = options(dst.path());
+    let stats = sync(&pool, &opts, Arc::default()).expect("sync");
+    assert!(stats.failures.is_empty(), "{:?}", stats.failures);
+    assert_eq!(stats.files_fetched, 2);
+    assert_eq!(stats.bytes_fetched, 600_000, "both fetched from byte 0");
+    assert_eq!(fs::read(dst.path().join("huge.bin")).unwrap(), new);
+    assert_eq!(fs::read(dst.path().join("sub/other.bin")).unwrap(), new);
+    assert!(!has_part_files(dst.path()), "no part or record is left");
+    assert_trees_equal(src.path(), dst.path());
+
+    let again = sync(&pool, &opts, Arc::default()).expect("second sync");
+    assert_eq!((again.files_fetched, again.files_unchanged), (0, 2));
+}
+
+#[test]
+fn a_part_is_resumed_only_while_its_listing_is_the_same() {
+    let src = tempfile::tempdir().unwrap();
+    let dst = tempfile::tempdir().unwrap();
+    let content = pseudo_random_bytes(3, 200_000);
+    write_file(&src.path().join("f.bin"), &content);
+    set_mtime(&src.path().join("f.bin"), 1_600_000_000);
+    let part = dst.path().join(".f.bin.part");
+    let server = serve(src.path());
+    let pool = anon_pool(&server, 1);
+    // Recorded with another time (same value, but from a LIST line), with
+    // another size, or for another path: each is started again.
+    let listed = TimeAccuracy::Approximate {
+        day_only: false,
+        year_inferred: false,
+    };
+    let others = [
+        PartOrigin::new(
+            b"/f.bin",
+            Some(200_000),
+            Some(&FileTime {
+                accuracy: listed,
+                ..exact(1_600_000_000)
+            }),
+        ),
+        PartOrigin::new(b"/f.bin", Some(200_001), Some(&exact(1_600_000_000))),
+        PartOrigin::new(b"/g.bin", Some(200_000), Some(&exact(1_600_000_000))),
+    ];
+    for origin in others {
+        let _ = fs::remove_file(dst.path().join("f.bin"));
+        write_file(&part, &content[..50_000]);
+        origin.write(&part).unwrap();
+        let stats = sync(&pool, &options(dst.path()), Arc::default()).expect("sync");
+        assert_eq!(stats.bytes_fetched, 200_000, "{origin:?}");
+        assert_eq!(fs::read(dst.path().join("f.bin")).unwrap(), content);
+    }
+    // The same origin: only the missing bytes are fetched.
+    fs::remove_file(dst.path().join("f.bin")).unwrap();
+    write_file(&part, &content[..50_000]);
+    PartOrigin::new(b"/f.bin", Some(200_000), Some(&exact(1_600_000_000)))
+        .write(&part)
+        .unwrap();
+    let rec = Arc::new(Recorder::default());
+    let stats = sync(&pool, &options(dst.path()), rec.clone()).expect("sync");
+    assert_eq!(stats.bytes_fetched, 150_000);
+    assert_eq!(rec.bytes(), 150_000);
+    assert_eq!(fs::read(dst.path().join("f.bin")).unwrap(), content);
+    assert!(!has_part_files(dst.path()));
 }
 
 #[test]
@@ -429,6 +539,11 @@ fn a_file_that_shrank_fails_after_its_retries_and_keeps_its_part() {
     assert!(
         dst.path().join(".short.bin.part").exists(),
         "kept to resume later"
+    );
+    assert_eq!(
+        PartOrigin::read(&dst.path().join(".short.bin.part")).and_then(|o| o.size),
+        Some(1000),
+        "with the record of where it came from"
     );
     assert_eq!(fs::read(dst.path().join("fine.txt")).unwrap(), b"fine\n");
 }
@@ -577,10 +692,12 @@ fn a_server_that_takes_no_session_at_all_is_an_error() {
     assert!(err.to_string().contains("421"), "{err}");
 }
 
+/// Whether a `.part` file or the origin record of one is under `root`.
 fn has_part_files(root: &Path) -> bool {
     ftp_mirror_tests::tree::snapshot(root).keys().any(|p| {
-        p.file_name()
-            .is_some_and(|n| n.as_bytes().ends_with(b".part"))
+        p.file_name().is_some_and(|n| {
+            n.as_bytes().ends_with(b".part") || n.as_bytes().ends_with(b".part.origin")
+        })
     })
 }
 

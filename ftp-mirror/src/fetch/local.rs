@@ -15,13 +15,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use ftp_proto::{FileTime, TimeAccuracy};
 
 /// The longest file name most local file systems accept.
-const NAME_MAX: usize = 255;
+pub(crate) const NAME_MAX: usize = 255;
 
 /// The temporary name a file is downloaded under before it is verified and
 /// renamed into place: `.NAME.part` in the same directory. When that would
-/// be too long, or `taken` says the server lists a file of that name in the
-/// same directory, another name is chosen (`.NAME.1.part`, ..., or a
-/// hashed `.ftp-mirror-HASH.part` for long names).
+/// be too long, or `taken` says the server lists a file of that name (or of
+/// its origin record, see [`record_name`](super::record_name)) in the same
+/// directory, another name is chosen (`.NAME.1.part`, ..., or a hashed
+/// `.ftp-mirror-HASH.part` for long names).
 ///
 /// ```
 /// use ftp_mirror::fetch::temp_name;
@@ -39,14 +40,15 @@ pub fn temp_name(name: &[u8], taken: impl Fn(&[u8]) -> bool) -> Vec<u8> {
         t.extend_from_slice(b".part");
         t
     };
+    let free = |t: &[u8]| !taken(t) && !taken(&super::record_name(t));
     if name.len() + 6 + 4 <= NAME_MAX {
         let first = build(b"");
-        if !taken(&first) {
+        if free(&first) {
             return first;
         }
         for k in 1..100u32 {
             let t = build(format!(".{k}").as_bytes());
-            if !taken(&t) {
+            if free(&t) {
                 return t;
             }
         }
@@ -56,7 +58,7 @@ pub fn temp_name(name: &[u8], taken: impl Fn(&[u8]) -> bool) -> Vec<u8> {
 
 /// FNV-1a, 64 bits: a stable hash for temporary names (the same name gives
 /// the same temporary name in every run, so an interrupted download resumes).
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
@@ -288,6 +290,11 @@ mod tests {
         );
         assert_eq!(t, temp_name(&long, |_| false), "stable across calls");
         assert_ne!(t, temp_name(&[b'z'; 250], |_| false));
+        assert_eq!(
+            temp_name(b"x", |n| n == b".x.part.origin"),
+            b".x.1.part",
+            "the record's name is taken too"
+        );
         let raw = temp_name(b"\xff\xfe", |_| false);
         assert_eq!(raw, b".\xff\xfe.part");
     }

@@ -11,16 +11,17 @@
 //! leaves beside `DEST`).
 //!
 //! A file is fetched to `DEST`, or to `DEST/<name>` when `DEST` is an
-//! existing directory, through `.<name>.ftp-mirror-part` beside it (resumed
-//! with `REST` on a retry or a later run) and renamed into place when
-//! complete. A local file with the remote size and modification time is
-//! left alone.
+//! existing directory, through `.<name>.ftp-mirror-part` beside it and
+//! renamed into place when complete. The part is resumed with `REST` on a
+//! retry or a later run only while `SIZE` and `MDTM` still give the size and
+//! time recorded when it was started (see [`PartOrigin`]); otherwise it is
+//! started again. A local file with the remote size and modification time
+//! is left alone.
 //!
 //! Whether the URL names a directory or a file is asked with `MLST` when
 //! the server offers it, else by trying `CWD`, then `SIZE`.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Seek, SeekFrom};
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -29,6 +30,7 @@ use ftp_proto::FileTime;
 
 use super::{Mirror, RunOptions};
 use crate::events::{backoff, Event, EventSink};
+use crate::fetch::{discard_part, open_part, record_path, remove_any, resume_point, PartOrigin};
 use crate::plan::{DEFAULT_FTP_TIMEOUT_SECS, DEFAULT_NUM_CONNECTION};
 use crate::pool::{Pool, PoolConfig, ServerAuth, ServerKey};
 use crate::report::{ModuleReport, ModuleStatus, RunReport};
@@ -215,6 +217,7 @@ fn fetch_file(
         let mut session = pool.get().map_err(|e| e.to_string())?;
         (session.size(&url.path).ok(), session.mdtm(&url.path).ok())
     };
+    let origin = PartOrigin::new(&url.path, size, modified.as_ref());
     let modified = modified.as_ref().and_then(system_time);
     module.bytes_total = size.unwrap_or(0);
     if is_unchanged(&target, size, modified) {
@@ -242,7 +245,7 @@ fn fetch_file(
         path: shown.clone(),
         size,
     });
-    let total = download(id, &url.path, &part, size, pool, opts, events, module)?;
+    let total = download(id, &origin, &part, pool, opts, events, module)?;
     if let Some(when) = modified {
         let set = File::options()
             .write(true)
@@ -259,6 +262,9 @@ fn fetch_file(
             target.display()
         )
     })?;
+    if let Err(e) = remove_any(&record_path(&part)) {
+        log::warn!("cannot remove {}: {e}", record_path(&part).display());
+    }
     events.event(&Event::FileDone {
         module: id.to_string(),
         path: shown,
@@ -280,37 +286,27 @@ enum Failure {
     Ftp(ftp_proto::Error),
 }
 
-/// Downloads into `part`, resuming what it holds, retrying transient
-/// failures. Returns the file's final length.
-#[allow(clippy::too_many_arguments)]
+/// Downloads `origin` into `part`, resuming what it holds when it was
+/// started from the same origin, retrying transient failures. Returns the
+/// file's final length.
 fn download(
     id: &str,
-    path: &[u8],
+    origin: &PartOrigin,
     part: &Path,
-    size: Option<u64>,
     pool: &Pool,
     opts: &RunOptions,
     events: &dyn EventSink,
     module: &mut ModuleReport,
 ) -> Result<u64, String> {
+    let (path, size) = (origin.remote.as_slice(), origin.size);
     let shown = String::from_utf8_lossy(path).into_owned();
     let mut attempt = 0u32;
     loop {
         attempt += 1;
-        let mut offset = fs::metadata(part).map(|m| m.len()).unwrap_or(0);
-        if size.is_some_and(|s| offset > s) {
-            offset = 0;
-        }
+        let offset = resume_point(part, origin);
         let mut fetched = 0u64;
         let result = (|| -> Result<u64, Failure> {
-            let mut file = OpenOptions::new()
-                .create(true)
-                .write(true)
-                .truncate(false)
-                .open(part)
-                .map_err(Failure::Local)?;
-            file.set_len(offset).map_err(Failure::Local)?;
-            file.seek(SeekFrom::Start(offset)).map_err(Failure::Local)?;
+            let mut file = open_part(part, offset, origin).map_err(Failure::Local)?;
             let mut session = pool.get().map_err(Failure::Pool)?;
             let mut last = offset;
             let mut progress = |p: Progress| {
@@ -338,7 +334,7 @@ fn download(
             Err(Failure::Ftp(e)) if offset > 0 && e.is_permanent() => {
                 // Perhaps REST is refused: start over from zero.
                 log::info!("{shown}: resuming at {offset} failed ({e}); starting over");
-                let _ = fs::remove_file(part);
+                let _ = discard_part(part);
                 e.to_string()
             }
             Err(Failure::Ftp(e)) => return Err(format!("{shown}: {e}")),

@@ -14,8 +14,8 @@ use super::throttle::Throttle;
 use super::{SyncError, SyncOptions, SyncStats};
 use crate::events::{backoff, Event, EventSink};
 use crate::fetch::{
-    ensure_dir, fetch_once, has_size, is_unchanged, link_or_copy, local_path, prune, remove_any,
-    temp_name, FetchError, FetchTarget,
+    ensure_dir, fetch_once, has_size, is_unchanged, link_or_copy, local_path, prune, record_name,
+    remove_any, temp_name, FetchError, FetchTarget,
 };
 use crate::pool::{Pool, PoolError, PooledSession};
 use crate::walk::{
@@ -511,7 +511,8 @@ impl<'a> Engine<'a> {
                         continue;
                     }
                     if e.is_transient() {
-                        lock(&self.resumable).insert(job.part_rel.clone());
+                        let record = record_name(&job.part_rel);
+                        lock(&self.resumable).extend([job.part_rel.clone(), record]);
                     } else {
                         let _ = remove_any(&part);
                     }
