@@ -23,8 +23,18 @@
 //!   [`PoolError::Refused`], and every later `get` fails the same way without
 //!   trying again.
 //! - Other connect failures (refused, timed out) are retried with backoff
-//!   until the caller's deadline; the timeout error then says why the last
-//!   attempt failed.
+//!   (100 ms, doubling up to 5 s, counted from the end of the failed
+//!   attempt). Each failure is logged at `WARN` with the server and the
+//!   error. The caller's deadline bounds the whole wait: no attempt starts
+//!   after it, so a `get` returns at most one attempt's duration late.
+//! - When no session to the server is open (none idle, in use or being
+//!   opened), no session can be freed, so waiting out the deadline is
+//!   pointless: after [`CONNECT_ATTEMPTS`] failed attempts in a row (or
+//!   when the deadline passes after a failed one) `get` fails with
+//!   [`PoolError::Unreachable`], naming the server and the last error.
+//! - When sessions are open but all busy, `get` waits up to the deadline
+//!   for one to be freed (retrying connects meanwhile while below the
+//!   limit); the timeout error then says why the last attempt failed.
 //! - A session idle for more than [`IDLE_CHECK_AFTER`] is checked (`NOOP`)
 //!   before it is handed out.
 //!
@@ -56,4 +66,4 @@ mod session_pool;
 pub use ftp::{FtpManager, Pool, PoolConfig, PooledSession, ServerAuth, ServerKey};
 pub use manager::{ConnectError, ConnectErrorKind, Manager};
 pub use pools::Pools;
-pub use session_pool::{PoolError, Pooled, SessionPool, IDLE_CHECK_AFTER};
+pub use session_pool::{PoolError, Pooled, SessionPool, CONNECT_ATTEMPTS, IDLE_CHECK_AFTER};

@@ -1,5 +1,6 @@
 //! End to end: plans with problems. A broken plan, a refused login next to
-//! a healthy module, a base64 password against pyftpdlib, an unknown module.
+//! a healthy module, a server with nothing listening next to a healthy one,
+//! a base64 password against pyftpdlib, an unknown module.
 
 mod mirror_util;
 
@@ -311,5 +312,84 @@ fn a_module_whose_stage_is_locked_is_skipped() {
         let report = run_plan(&plan, &options(), &ftp_mirror::events::NoEvents);
         assert_eq!(report.exit_code(), 0, "{}", report.to_json());
         server.shutdown();
+    });
+}
+
+#[test]
+fn a_module_whose_server_is_not_listening_fails_promptly_and_the_others_finish() {
+    within(LIMIT, "unreachable server", || {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        write_file(&t.join("server/pub/a.txt"), b"reachable");
+        let open = serve(&t.join("server"));
+        // A port that was free a moment ago: connecting to it is refused.
+        let dead = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let (stage_dead, stage_open) = (t.join("stage-dead"), t.join("stage-open"));
+        let (dest_dead, dest_open) = (t.join("dest/dead"), t.join("dest/open"));
+        let modules = [
+            ModuleSpec {
+                id: "DEAD",
+                addr: dead,
+                location: "/pub",
+                stage: &stage_dead,
+                backup: None,
+                login: None,
+            },
+            ModuleSpec {
+                id: "OPEN",
+                addr: open.local_addr(),
+                location: "/pub",
+                stage: &stage_open,
+                backup: None,
+                login: None,
+            },
+        ];
+        let machine = machine_xml("m", &[("DEAD", &dest_dead), ("OPEN", &dest_open)]);
+        // FTP_TIMEOUT is how long to wait for a busy session: ten minutes
+        // here, which an unreachable server must not make anyone wait.
+        let xml = plan_xml(&modules, &[machine]);
+        let slow = xml.replace(
+            "<config_item id=\"FTP_TIMEOUT\">20</config_item>",
+            "<config_item id=\"FTP_TIMEOUT\">600</config_item>",
+        );
+        assert_ne!(slow, xml, "the plan sets FTP_TIMEOUT");
+        let plan = Plan::from_str(&slow).unwrap();
+        let opts = RunOptions {
+            wait_timeout: None,
+            ..options()
+        };
+        let started = std::time::Instant::now();
+        let events = Recorder::default();
+        let report = run_plan(&plan, &opts, &events);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(30), "{took:?}");
+        assert_eq!(report.exit_code(), 1);
+        let json = report.to_json();
+        let (bad, good) = (&report.modules[0], &report.modules[1]);
+        assert_eq!(bad.status, ModuleStatus::Failed, "{json}");
+        let error = bad.errors.join("\n");
+        assert!(
+            error.contains(&dead.to_string()),
+            "names the server: {error}"
+        );
+        assert!(
+            error.to_ascii_lowercase().contains("refused"),
+            "says why: {error}"
+        );
+        assert_eq!(good.status, ModuleStatus::Ok, "{json}");
+        assert_trees_equal(&t.join("server/pub"), &dest_open);
+        assert!(!dest_dead.exists(), "a failed module is not distributed");
+        // The pool already retried; the engine does not repeat its wait.
+        let retries = events
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| matches!(e, Event::Retry { module, .. } if module == "DEAD"))
+            .count();
+        assert_eq!(retries, 0);
+        open.shutdown();
     });
 }

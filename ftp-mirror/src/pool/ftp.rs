@@ -231,7 +231,11 @@ mod tests {
     }
 
     #[test]
-    fn nothing_listening_is_a_timeout_naming_the_connect_error() {
+    fn nothing_listening_fails_fast_naming_the_server_and_the_error() {
+        use super::super::session_pool::tests::{bounded, capture_logs, logged};
+        use super::super::{PoolError, CONNECT_ATTEMPTS};
+
+        capture_logs();
         // Find a free port and close it, so connecting is refused.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -241,15 +245,44 @@ mod tests {
             key: ServerKey {
                 host: "127.0.0.1".into(),
                 port,
-                user: "anonymous".into(),
+                user: "nobody-listens".into(),
             },
-            password: Password::anonymous(),
+            password: Password::new("s3cret-pw"),
         };
         let config = PoolConfig {
-            wait_timeout: Duration::from_millis(300),
+            // `FTP_TIMEOUT` is for waiting on busy sessions; none is open.
+            wait_timeout: Duration::from_secs(600),
             ..PoolConfig::default()
         };
-        let err = Pool::new(auth, config).get().unwrap_err();
-        assert!(err.to_string().contains("connect"), "{err}");
+        let pool = Pool::new(auth, config);
+        let err = bounded(Duration::from_secs(30), "get", move || pool.get().map(drop))
+            .expect_err("nothing listens");
+        assert!(
+            matches!(
+                err,
+                PoolError::Unreachable {
+                    attempts: CONNECT_ATTEMPTS,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let text = err.to_string();
+        assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+        assert!(text.to_ascii_lowercase().contains("refused"), "{text}");
+        assert!(!text.contains("s3cret-pw"), "{text}");
+        let warnings: Vec<String> = logged()
+            .into_iter()
+            .filter(|(level, text)| {
+                *level == log::Level::Warn
+                    && text.contains(&format!("nobody-listens@127.0.0.1:{port}"))
+            })
+            .map(|(_, text)| text)
+            .collect();
+        assert_eq!(warnings.len(), CONNECT_ATTEMPTS as usize, "{warnings:?}");
+        assert!(
+            warnings.iter().all(|w| !w.contains("s3cret-pw")),
+            "{warnings:?}"
+        );
     }
 }

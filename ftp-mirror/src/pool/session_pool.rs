@@ -16,6 +16,14 @@ pub const IDLE_CHECK_AFTER: Duration = Duration::from_secs(20);
 /// First and largest pause between two failed connects.
 const CONNECT_BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(5));
 
+/// How many connect attempts in a row may fail, while no session to the
+/// server is open, before a `get` gives up with
+/// [`PoolError::Unreachable`] instead of waiting out its whole deadline.
+/// The attempts are spaced by the connect backoff (100 ms, then doubling),
+/// so a server that refuses connections is given up on within a second or
+/// so; one that does not answer, within three connect timeouts.
+pub const CONNECT_ATTEMPTS: u32 = 3;
+
 /// Why no connection could be had.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -39,6 +47,21 @@ pub enum PoolError {
         /// The server's answer.
         error: String,
     },
+    /// No session to the server is open and connecting kept failing:
+    /// [`CONNECT_ATTEMPTS`] attempts in a row failed, or the deadline passed
+    /// after at least one failed. Waiting for a session to be freed is
+    /// pointless then, as there is none.
+    #[error("cannot connect to {server}: {attempts} attempt(s) failed in {}, the last with: {error}", fmt_secs(*.waited))]
+    Unreachable {
+        /// The server.
+        server: String,
+        /// Failed attempts counted (by any caller) while this one waited.
+        attempts: u32,
+        /// How long the caller waited.
+        waited: Duration,
+        /// Why the last attempt failed.
+        error: String,
+    },
     /// The server refused even a single session (`421` with none open).
     #[error("{server} accepts no session: {error}")]
     Unavailable {
@@ -50,8 +73,9 @@ pub enum PoolError {
 }
 
 impl PoolError {
-    /// Whether waiting longer or trying later may help (a timeout or a
-    /// server that is full right now), as opposed to a refused login.
+    /// Whether waiting longer or trying later may help (a timeout, a server
+    /// that is full or unreachable right now), as opposed to a refused
+    /// login.
     pub fn is_transient(&self) -> bool {
         !matches!(self, PoolError::Refused { .. })
     }
@@ -103,6 +127,9 @@ struct State<C> {
     refused: Option<String>,
     /// Consecutive transient connect failures.
     failures: u32,
+    /// Transient connect failures ever: a caller compares it with its value
+    /// when it began waiting to count the failures it saw.
+    failed_total: u64,
     /// No new connect before this instant (backoff after a failure).
     retry_at: Option<Instant>,
 }
@@ -112,8 +139,21 @@ struct Idle<C> {
     since: Instant,
 }
 
+/// The locked state of a pool.
+type Guard<'a, C> = MutexGuard<'a, State<C>>;
+
+/// The outcome of one connect attempt: the connection, or `Some` error when
+/// the caller must give up now (`None`: it may wait and try again).
+type Attempt<M> = Result<<M as Manager>::Connection, Option<PoolError>>;
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Whether a new connect may start now: below the limit and past the
+/// backoff of the last failure.
+fn may_connect<C>(st: &State<C>, now: Instant) -> bool {
+    st.open < st.limit && st.retry_at.is_none_or(|t| now >= t)
 }
 
 impl<M: Manager> SessionPool<M> {
@@ -131,6 +171,7 @@ impl<M: Manager> SessionPool<M> {
                     last_error: None,
                     refused: None,
                     failures: 0,
+                    failed_total: 0,
                     retry_at: None,
                 }),
                 cond: Condvar::new(),
@@ -169,7 +210,8 @@ impl<M: Manager> SessionPool<M> {
     /// limit) and leaves them idle. A login costs several round trips;
     /// opening every session the work will use before the work arrives,
     /// instead of one by one as it shows up, takes those round trips off the
-    /// critical path. Failures are left for `get` to report.
+    /// critical path. Each connection gets one attempt; failures are left
+    /// for `get` to report.
     pub fn warm_up(&self, n: usize) {
         let missing = {
             let st = lock(&self.shared.state);
@@ -183,17 +225,14 @@ impl<M: Manager> SessionPool<M> {
                 .filter_map(|_| {
                     std::thread::Builder::new()
                         .name("pool warm-up".into())
-                        .spawn_scoped(s, || self.get_until(Instant::now()).ok())
+                        .spawn_scoped(s, || self.open_one())
                         .ok()
                 })
                 .collect();
-            // Held until every thread is done, so each opened its own;
-            // dropping them puts them on the idle list.
-            let opened: Vec<Pooled<M>> = opening
-                .into_iter()
-                .filter_map(|h| h.join().ok().flatten())
-                .collect();
-            drop(opened);
+            for handle in opening {
+                // A panic in the manager ends only its own thread.
+                let _ = handle.join();
+            }
         });
     }
 
@@ -211,10 +250,17 @@ impl<M: Manager> SessionPool<M> {
     }
 
     /// Like [`SessionPool::get`] with an explicit deadline.
+    ///
+    /// The deadline bounds the whole wait: no connect attempt starts after
+    /// it, so the call returns at the latest one attempt's duration (the
+    /// manager's own timeouts) after the deadline. When no session to the
+    /// server is open and connecting fails [`CONNECT_ATTEMPTS`] times in a
+    /// row, it gives up early with [`PoolError::Unreachable`].
     pub fn get_until(&self, deadline: Instant) -> Result<Pooled<M>, PoolError> {
         let started = Instant::now();
         let shared = &*self.shared;
         let mut st = lock(&shared.state);
+        let failed_before = st.failed_total;
         loop {
             if let Some(error) = &st.refused {
                 return Err(PoolError::Refused {
@@ -239,28 +285,30 @@ impl<M: Manager> SessionPool<M> {
                 continue;
             }
             let now = Instant::now();
-            if st.open < st.limit && st.retry_at.is_none_or(|t| now >= t) {
-                st.open += 1;
-                drop(st);
-                let result = shared.manager.connect();
-                st = lock(&shared.state);
+            if now < deadline && may_connect(&st, now) {
+                let result;
+                (st, result) = self.connect(st);
                 match result {
-                    Ok(conn) => {
-                        st.last_error = None;
-                        st.failures = 0;
-                        st.retry_at = None;
-                        return Ok(self.wrap(conn));
-                    }
-                    Err(e) => {
-                        st.open -= 1;
-                        if let Some(err) = self.connect_failed(&mut st, e, now) {
-                            return Err(err);
-                        }
-                        continue;
-                    }
+                    Ok(conn) => return Ok(self.wrap(conn)),
+                    Err(Some(e)) => return Err(e),
+                    Err(None) => continue,
                 }
             }
-            let now = Instant::now();
+            // Failures in a row seen since this call began (a success in
+            // between resets `failures`).
+            let since_start = st.failed_total.saturating_sub(failed_before);
+            let seen = st
+                .failures
+                .min(u32::try_from(since_start).unwrap_or(u32::MAX));
+            if st.open == 0 && seen > 0 && (seen >= CONNECT_ATTEMPTS || now >= deadline) {
+                // Nothing open, nothing connecting: no session can be freed.
+                return Err(PoolError::Unreachable {
+                    server: shared.manager.describe(),
+                    attempts: seen,
+                    waited: now.saturating_duration_since(started),
+                    error: st.last_error.clone().unwrap_or_default(),
+                });
+            }
             if now >= deadline {
                 return Err(PoolError::Timeout {
                     server: shared.manager.describe(),
@@ -283,12 +331,58 @@ impl<M: Manager> SessionPool<M> {
         }
     }
 
-    /// Records a failed connect; `Some` when the caller must give up now.
+    /// Opens one more connection and leaves it idle, when the limit, the
+    /// backoff and the login allow it right now. Never waits.
+    fn open_one(&self) {
+        let st = lock(&self.shared.state);
+        if st.refused.is_some() || !may_connect(&st, Instant::now()) {
+            return;
+        }
+        let (st, result) = self.connect(st);
+        drop(st);
+        if let Ok(conn) = result {
+            // Dropping the handle puts the connection on the idle list.
+            drop(self.wrap(conn));
+        }
+    }
+
+    /// One connect attempt, made with the lock released; the caller checked
+    /// [`may_connect`]. Fails with `Some` when the caller must give up now.
+    fn connect<'a>(
+        &'a self,
+        mut st: Guard<'a, M::Connection>,
+    ) -> (Guard<'a, M::Connection>, Attempt<M>) {
+        let shared = &*self.shared;
+        st.open += 1;
+        drop(st);
+        let result = shared.manager.connect();
+        // The backoff runs from the end of the attempt: an attempt that
+        // took longer than the backoff must not make the next one due at
+        // once.
+        let ended = Instant::now();
+        let mut st = lock(&shared.state);
+        let result = match result {
+            Ok(conn) => {
+                st.last_error = None;
+                st.failures = 0;
+                st.retry_at = None;
+                Ok(conn)
+            }
+            Err(e) => {
+                st.open -= 1;
+                Err(self.connect_failed(&mut st, e, ended))
+            }
+        };
+        (st, result)
+    }
+
+    /// Records a connect that failed at `ended`; `Some` when the caller
+    /// must give up now.
     fn connect_failed(
         &self,
         st: &mut State<M::Connection>,
         e: ConnectError,
-        now: Instant,
+        ended: Instant,
     ) -> Option<PoolError> {
         let shared = &*self.shared;
         let server = shared.manager.describe();
@@ -298,6 +392,7 @@ impl<M: Manager> SessionPool<M> {
             ConnectErrorKind::TooMany => {
                 st.last_error = Some(e.message.clone());
                 if st.open == 0 {
+                    log::warn!("{server} accepts no session: {}", e.message);
                     st.limit = 1;
                     return Some(PoolError::Unavailable {
                         server,
@@ -316,6 +411,7 @@ impl<M: Manager> SessionPool<M> {
                 None
             }
             ConnectErrorKind::Permanent => {
+                log::warn!("login to {server} refused: {}", e.message);
                 st.refused = Some(e.message.clone());
                 Some(PoolError::Refused {
                     server,
@@ -323,10 +419,15 @@ impl<M: Manager> SessionPool<M> {
                 })
             }
             ConnectErrorKind::Transient => {
-                log::debug!("connect to {server} failed: {}", e.message);
                 st.failures = st.failures.saturating_add(1);
+                st.failed_total = st.failed_total.saturating_add(1);
+                log::warn!(
+                    "connect to {server} failed ({} in a row): {}",
+                    st.failures,
+                    e.message
+                );
                 st.retry_at =
-                    Some(now + backoff(st.failures, CONNECT_BACKOFF.0, CONNECT_BACKOFF.1));
+                    Some(ended + backoff(st.failures, CONNECT_BACKOFF.0, CONNECT_BACKOFF.1));
                 st.last_error = Some(e.message);
                 None
             }
@@ -458,4 +559,4 @@ impl<M: Manager> fmt::Debug for Pooled<M> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -577,7 +577,8 @@ impl<'a> Engine<'a> {
                         self.pool.key()
                     );
                 }
-                Err(e @ PoolError::Refused { .. }) => {
+                // Retrying would only repeat the pool's own attempts.
+                Err(e @ (PoolError::Refused { .. } | PoolError::Unreachable { .. })) => {
                     self.abort(SyncError::Pool(e));
                     return Err(NoSession::Quit);
                 }

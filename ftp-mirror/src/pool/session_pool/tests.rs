@@ -1,7 +1,7 @@
 //! The pool against a fake manager: no network.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,9 @@ enum Script {
     Fail(ConnectErrorKind, &'static str),
     /// Refuse with "too many" when `n` connections are already alive.
     AtMost(usize),
+    /// Fail the first `n` connects (transient, "connection refused"), then
+    /// succeed.
+    FailFirst(usize),
 }
 
 #[derive(Clone)]
@@ -38,6 +41,10 @@ struct Fake {
     max_live: Arc<AtomicUsize>,
     valid: Arc<AtomicBool>,
     broken: Arc<AtomicBool>,
+    /// How long each connect takes.
+    delay: Arc<Mutex<Duration>>,
+    /// When each connect started.
+    starts: Arc<Mutex<Vec<Instant>>>,
 }
 
 impl Fake {
@@ -49,7 +56,20 @@ impl Fake {
             max_live: Arc::default(),
             valid: Arc::new(AtomicBool::new(true)),
             broken: Arc::default(),
+            // Pretend the network takes a moment, so threads overlap.
+            delay: Arc::new(Mutex::new(Duration::from_millis(2))),
+            starts: Arc::default(),
         }
+    }
+
+    /// Every connect takes `delay` from now on.
+    fn slow(self, delay: Duration) -> Fake {
+        *self.delay.lock().unwrap() = delay;
+        self
+    }
+
+    fn starts(&self) -> Vec<Instant> {
+        self.starts.lock().unwrap().clone()
     }
 
     fn set(&self, script: Script) {
@@ -65,12 +85,20 @@ impl Manager for Fake {
     type Connection = FakeConn;
 
     fn connect(&self) -> Result<FakeConn, ConnectError> {
+        self.starts.lock().unwrap().push(Instant::now());
         let n = self.connects.fetch_add(1, Ordering::SeqCst);
-        // Pretend the network takes a moment, so threads overlap.
-        thread::sleep(Duration::from_millis(2));
+        let delay = *self.delay.lock().unwrap();
+        thread::sleep(delay);
         let script = self.script.lock().unwrap().clone();
         match script {
             Script::Ok => {}
+            Script::FailFirst(k) if n < k => {
+                return Err(ConnectError::new(
+                    ConnectErrorKind::Transient,
+                    "connection refused",
+                ))
+            }
+            Script::FailFirst(_) => {}
             Script::Fail(kind, msg) => return Err(ConnectError::new(kind, msg)),
             Script::AtMost(max) => {
                 if self.live.load(Ordering::SeqCst) >= max {
@@ -254,34 +282,63 @@ fn a_refused_login_fails_fast_and_is_remembered() {
 }
 
 #[test]
-fn timeout_says_why_the_last_connect_failed() {
+fn nothing_open_and_connects_failing_gives_up_after_the_documented_attempts() {
     let fake = Fake::new(Script::Fail(
         ConnectErrorKind::Transient,
         "connection refused",
     ));
-    let p = pool(&fake, 2, 400);
-    let started = Instant::now();
-    let err = p.get().unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(3));
+    // A wait far longer than the test may take: the give-up must come
+    // from the attempt count, not from the deadline.
+    let p = pool(&fake, 2, 600_000);
+    let p2 = p.clone();
+    let err = bounded(Duration::from_secs(20), "get", move || p2.get().map(drop))
+        .expect_err("nothing can connect");
+    assert!(
+        matches!(
+            err,
+            PoolError::Unreachable {
+                attempts: CONNECT_ATTEMPTS,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(fake.connects(), CONNECT_ATTEMPTS as usize);
     assert!(err.is_transient());
-    assert!(err.to_string().contains("connection refused"), "{err}");
-    // Backoff: a handful of attempts in 400 ms, not thousands.
-    let n = fake.connects();
-    assert!((2..=10).contains(&n), "{n} connects");
+    let text = err.to_string();
+    assert!(text.contains("fake@127.0.0.1:21"), "{text}");
+    assert!(text.contains("connection refused"), "{text}");
+    // The attempts were spaced by the backoff, not made back to back.
+    let starts = fake.starts();
+    for pair in starts.windows(2) {
+        assert!(
+            pair[1].duration_since(pair[0]) >= CONNECT_BACKOFF.0,
+            "{starts:?}"
+        );
+    }
+    // A later caller is not failed by the earlier failures: it tries
+    // again, and gives up after its own attempts.
+    let p2 = p.clone();
+    let again = bounded(Duration::from_secs(20), "get", move || p2.get().map(drop));
+    assert!(
+        matches!(again, Err(PoolError::Unreachable { .. })),
+        "{again:?}"
+    );
+    assert_eq!(fake.connects(), 2 * CONNECT_ATTEMPTS as usize);
 }
 
 #[test]
-fn a_transient_failure_heals_within_the_deadline() {
-    let fake = Fake::new(Script::Fail(ConnectErrorKind::Transient, "timed out"));
-    let p = pool(&fake, 1, 5_000);
-    let f2 = fake.clone();
-    let healer = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(150));
-        f2.set(Script::Ok);
-    });
-    let s = p.get().expect("connects after the failures");
-    healer.join().unwrap();
-    drop(s);
+fn a_transient_failure_heals_within_the_attempts() {
+    let fails = CONNECT_ATTEMPTS as usize - 1;
+    let fake = Fake::new(Script::FailFirst(fails));
+    let p = pool(&fake, 1, 600_000);
+    let p2 = p.clone();
+    let s = bounded(Duration::from_secs(20), "get", move || {
+        p2.get().map(|s| s.id)
+    })
+    .expect("connects after the failures");
+    assert_eq!(s, fails, "the first successful connect");
+    assert_eq!(fake.connects(), fails + 1);
     // A success clears the old error.
     let _a = p.get().unwrap();
     let err = p
@@ -297,6 +354,198 @@ fn a_transient_failure_heals_within_the_deadline() {
         ),
         "{err}"
     );
+}
+
+#[test]
+fn a_connect_slower_than_the_backoff_ends_at_the_deadline() {
+    // Each attempt outlasts the first backoffs (as a server that accepts
+    // but never greets does): the deadline still ends the wait.
+    let attempt = Duration::from_millis(300);
+    let fake = Fake::new(Script::Fail(ConnectErrorKind::Transient, "timed out")).slow(attempt);
+    let p = pool(&fake, 2, 600_000);
+    let deadline = Instant::now() + Duration::from_millis(500);
+    let p2 = p.clone();
+    let (err, returned) = bounded(Duration::from_secs(20), "get_until", move || {
+        let r = p2.get_until(deadline).map(drop);
+        (r, Instant::now())
+    });
+    let err = err.expect_err("nothing can connect");
+    let starts = fake.starts();
+    assert!(!starts.is_empty());
+    assert!(
+        starts.iter().all(|&t| t < deadline),
+        "an attempt started after the deadline"
+    );
+    assert!(
+        starts.len() < CONNECT_ATTEMPTS as usize,
+        "the deadline, not the count, ended it: {} attempts",
+        starts.len()
+    );
+    // One attempt's duration late at most (plus scheduling slack).
+    assert!(
+        returned < deadline + attempt + Duration::from_secs(2),
+        "{:?} late",
+        returned.saturating_duration_since(deadline)
+    );
+    // Nothing is open: the error is that the server is unreachable.
+    assert!(matches!(err, PoolError::Unreachable { .. }), "{err}");
+    assert!(err.to_string().contains("timed out"), "{err}");
+}
+
+#[test]
+fn slow_failing_connects_while_sessions_are_busy_end_at_the_deadline() {
+    let attempt = Duration::from_millis(300);
+    let fake = Fake::new(Script::Ok);
+    let p = pool(&fake, 3, 600_000);
+    let held = p.get().unwrap();
+    fake.set(Script::Fail(ConnectErrorKind::Transient, "timed out"));
+    *fake.delay.lock().unwrap() = attempt;
+    let deadline = Instant::now() + Duration::from_millis(500);
+    let p2 = p.clone();
+    let (err, returned) = bounded(Duration::from_secs(20), "get_until", move || {
+        let r = p2.get_until(deadline).map(drop);
+        (r, Instant::now())
+    });
+    let err = err.expect_err("the only session is held");
+    // A session is open, so this is a wait for it that timed out.
+    assert!(
+        matches!(
+            &err,
+            PoolError::Timeout {
+                last_error: Some(e),
+                ..
+            } if e == "timed out"
+        ),
+        "{err}"
+    );
+    let starts = fake.starts();
+    assert!(starts.len() >= 2, "the first session, then failed attempts");
+    assert!(starts.iter().all(|&t| t < deadline), "{starts:?}");
+    assert!(returned < deadline + attempt + Duration::from_secs(2));
+    drop(held);
+}
+
+#[test]
+fn busy_sessions_keep_a_caller_waiting_despite_failed_connects() {
+    let fake = Fake::new(Script::Ok);
+    let p = pool(&fake, 2, 600_000);
+    let held = p.get().unwrap();
+    let id = held.id;
+    fake.set(Script::Fail(
+        ConnectErrorKind::Transient,
+        "connection refused",
+    ));
+    let p2 = p.clone();
+    let waiter = thread::spawn(move || p2.get().map(|s| s.id));
+    // Let more connects fail than would give up with nothing open.
+    let failed = |f: &Fake| f.connects().saturating_sub(1);
+    let until = Instant::now() + Duration::from_secs(10);
+    while failed(&fake) <= CONNECT_ATTEMPTS as usize && Instant::now() < until {
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        failed(&fake) > CONNECT_ATTEMPTS as usize,
+        "too few attempts"
+    );
+    assert!(!waiter.is_finished(), "gave up although a session is open");
+    drop(held);
+    let got = bounded(Duration::from_secs(20), "waiter", move || waiter.join());
+    assert_eq!(got.expect("waiter thread"), Ok(id));
+}
+
+#[test]
+fn warm_up_failures_are_left_for_get() {
+    let fake = Fake::new(Script::Fail(
+        ConnectErrorKind::Transient,
+        "connection refused",
+    ));
+    let p = pool(&fake, 3, 600_000);
+    p.warm_up(3);
+    // One attempt each at most, never a wait for the backoff.
+    assert!((1..=3).contains(&fake.connects()), "{}", fake.connects());
+    assert_eq!(p.open(), 0);
+    let before = fake.connects();
+    let p2 = p.clone();
+    let err = bounded(Duration::from_secs(20), "get", move || p2.get().map(drop))
+        .expect_err("nothing can connect");
+    assert!(
+        matches!(
+            err,
+            PoolError::Unreachable {
+                attempts: CONNECT_ATTEMPTS,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(fake.connects() - before, CONNECT_ATTEMPTS as usize);
+}
+
+#[test]
+fn warm_up_makes_no_attempt_after_a_refused_login() {
+    let fake = Fake::new(Script::Fail(ConnectErrorKind::Permanent, "530 no"));
+    let p = pool(&fake, 3, 1_000);
+    assert!(matches!(p.get().unwrap_err(), PoolError::Refused { .. }));
+    p.warm_up(3);
+    assert_eq!(fake.connects(), 1);
+}
+
+#[test]
+fn each_failed_connect_is_logged_as_a_warning() {
+    capture_logs();
+    let server = "u@warn-test.invalid:2121";
+    let p = SessionPool::with_manager(
+        Unreachable {
+            name: server,
+            tries: AtomicUsize::new(0),
+        },
+        2,
+        Duration::from_secs(600),
+    );
+    let p2 = p.clone();
+    let err = bounded(Duration::from_secs(20), "get", move || p2.get().map(drop));
+    assert!(matches!(err, Err(PoolError::Unreachable { .. })), "{err:?}");
+    let warnings: Vec<String> = logged()
+        .into_iter()
+        .filter(|(level, text)| *level == log::Level::Warn && text.contains(server))
+        .map(|(_, text)| text)
+        .collect();
+    assert_eq!(
+        warnings.len(),
+        p.manager().tries.load(Ordering::SeqCst),
+        "{warnings:?}"
+    );
+    assert_eq!(warnings.len(), CONNECT_ATTEMPTS as usize);
+    assert!(
+        warnings.iter().all(|w| w.contains("no route to host")),
+        "{warnings:?}"
+    );
+}
+
+/// A manager that never connects; names itself `name`.
+struct Unreachable {
+    name: &'static str,
+    tries: AtomicUsize,
+}
+
+impl Manager for Unreachable {
+    type Connection = ();
+
+    fn connect(&self) -> Result<(), ConnectError> {
+        self.tries.fetch_add(1, Ordering::SeqCst);
+        Err(ConnectError::new(
+            ConnectErrorKind::Transient,
+            "no route to host",
+        ))
+    }
+
+    fn has_broken(&self, _: &()) -> bool {
+        false
+    }
+
+    fn describe(&self) -> String {
+        self.name.into()
+    }
 }
 
 #[test]
@@ -459,4 +708,61 @@ fn dropping_the_pool_closes_idle_sessions_in_parallel() {
         manager.closes_met.load(Ordering::SeqCst),
         "closes ran one by one"
     );
+}
+
+/// Runs `f` on its own thread and returns its result; panics when it takes
+/// longer than `limit` (a hang fails the test instead of stalling it).
+pub(in crate::pool) fn bounded<T, F>(limit: Duration, what: &str, f: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(v) => v,
+        Err(_) => panic!("{what} did not return within {limit:?}"),
+    }
+}
+
+/// Every record logged so far by any test of this crate, as
+/// `(level, "target: message")`. Installs the capturing logger on first use.
+pub(in crate::pool) fn logged() -> Vec<(log::Level, String)> {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        if log::set_logger(&CAPTURE).is_ok() {
+            log::set_max_level(log::LevelFilter::Debug);
+        }
+    });
+    CAPTURE.records.lock().unwrap().clone()
+}
+
+/// Installs the capturing logger before the code under test runs.
+pub(in crate::pool) fn capture_logs() {
+    let _ = logged();
+}
+
+struct Capture {
+    records: Mutex<Vec<(log::Level, String)>>,
+}
+
+static CAPTURE: Capture = Capture {
+    records: Mutex::new(Vec::new()),
+};
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        let text = format!("{}: {}", record.target(), record.args());
+        if let Ok(mut records) = self.records.lock() {
+            records.push((record.level(), text));
+        }
+    }
+
+    fn flush(&self) {}
 }
