@@ -51,7 +51,20 @@ fn list(url: &FtpUrl) -> Result<Vec<Entry>, ftp_proto::Error> {
     ftp.login(&url.resolve_user(), &url.resolve_password())?;
     let path = (!url.path.is_empty()).then_some(url.path.as_slice());
     let mut entries = if ftp.features()?.has("MLST") {
-        ftp.mlsd(path)?
+        match (ftp.mlsd(path), path) {
+            // MLSD lists directories only; a URL naming a file gets its facts.
+            (Err(e), Some(p)) if e.is_permanent() => match ftp.mlst(p) {
+                Ok(mut entry) if !entry.is_dir() => {
+                    // MLST names the path as given; show its last part.
+                    if let Some(leaf) = entry.name.rsplit(|&b| b == b'/').find(|p| !p.is_empty()) {
+                        entry.name = leaf.to_vec();
+                    }
+                    vec![entry]
+                }
+                _ => return Err(e),
+            },
+            (listed, _) => listed?,
+        }
     } else {
         ftp.list_entries(path)?
     };
@@ -80,10 +93,17 @@ fn display_name(e: &Entry) -> String {
     }
 }
 
-fn time(t: ftp_proto::FileTime) -> String {
+/// `2026-11-21 10:00:00Z` (exact UTC) or `2026-11-21 10:00:00` (the
+/// server's local time, from LIST); `sep` is `' '` for tables and `'T'`
+/// for JSON (RFC 3339 when exact).
+fn time_with(t: ftp_proto::FileTime, sep: char) -> String {
     let (y, mo, d, h, mi, s) = t.to_civil();
     let zone = if t.is_exact() { "Z" } else { "" };
-    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}{zone}")
+    format!("{y:04}-{mo:02}-{d:02}{sep}{h:02}:{mi:02}:{s:02}{zone}")
+}
+
+fn time(t: ftp_proto::FileTime) -> String {
+    time_with(t, ' ')
 }
 
 fn to_json(e: &Entry) -> serde_json::Value {
@@ -91,7 +111,7 @@ fn to_json(e: &Entry) -> serde_json::Value {
         "name": e.name_lossy(),
         "kind": kind(&e.kind),
         "size": e.size,
-        "modified": e.modified.map(time),
+        "modified": e.modified.map(|t| time_with(t, 'T')),
         "exact_time": e.modified.map(|t| t.is_exact()),
     });
     if let EntryKind::Symlink { target: Some(t) } = &e.kind {

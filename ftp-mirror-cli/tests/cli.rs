@@ -169,6 +169,17 @@ fn ls_lists_names_as_json_and_table() {
     names.sort();
     want.sort();
     assert_eq!(names, want);
+    let modified = items[0]["modified"].as_str().unwrap();
+    assert!(
+        modified.len() == 20 && modified.as_bytes()[10] == b'T',
+        "{modified}"
+    );
+    // A URL naming a file lists that file.
+    let file_url = format!("ftp://{}/{SAMPLE_BIG_FILE}", server.local_addr());
+    let out = ftp_mirror(&["ls", &file_url, "--json"], work.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let items: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(items[0]["name"], "big.bin", "{items}");
     let out = ftp_mirror(&["ls", &url], work.path());
     let top = SAMPLE_BIG_FILE.split('/').next().unwrap();
     assert!(
