@@ -107,7 +107,9 @@ impl Client {
             eprt_refused: false,
             pipeline_ok: true,
         };
-        let mut reply = client.read(Phase::ControlRead)?;
+        // The greeting is part of connecting: a server that accepts but
+        // never greets is given the connect timeout, not the control one.
+        let mut reply = client.read_greeting()?;
         // 120: "ready in nnn minutes"; the real greeting follows.
         if reply.code().get() == 120 {
             reply = client.read(Phase::ControlRead)?;
@@ -423,6 +425,17 @@ impl Client {
             _ => self.config.timeouts.control,
         };
         let got = self.ctrl.read_reply(phase, timeout);
+        let reply = self.note(got)?;
+        if reply.code().get() == 421 {
+            self.mark_broken(format!("server closing: {reply}"));
+        }
+        Ok(reply)
+    }
+
+    fn read_greeting(&mut self) -> Result<Reply> {
+        let got = self
+            .ctrl
+            .read_reply(Phase::Connect, self.config.timeouts.connect);
         let reply = self.note(got)?;
         if reply.code().get() == 421 {
             self.mark_broken(format!("server closing: {reply}"));

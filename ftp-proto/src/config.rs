@@ -8,7 +8,8 @@ use crate::reply::Limits;
 /// one reply, one read), so a stalled server is noticed in that phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
-    /// Opening the control connection (per address tried).
+    /// Opening the control connection (per address tried), and then
+    /// waiting for the server's greeting.
     pub connect: Duration,
     /// Waiting for a reply to a command, and sending a command.
     pub control: Duration,

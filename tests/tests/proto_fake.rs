@@ -301,7 +301,7 @@ fn server_closing_in_the_middle_of_a_reply() {
         matches!(
             err,
             Error::Closed {
-                phase: Phase::ControlRead
+                phase: Phase::Connect
             }
         ),
         "{err:?}"
@@ -480,18 +480,24 @@ fn a_silent_server_times_out_in_the_right_phase() {
         ..config(mode)
     };
 
-    // No greeting at all.
+    // No greeting at all: bounded by the connect timeout, not the control
+    // one (a server that accepts and never greets is a failed connect).
+    let greeting_cfg = Config {
+        timeouts: Timeouts {
+            connect: Duration::from_millis(400),
+            ..Timeouts::all(Duration::from_secs(20))
+        },
+        ..config(DataMode::Passive)
+    };
     let ((err, took), outcome) = run(vec![Step::Sleep(10_000)], move |server| {
-        timed(|| {
-            Client::connect(&server.host(), server.port(), short(DataMode::Passive)).unwrap_err()
-        })
+        timed(|| Client::connect(&server.host(), server.port(), greeting_cfg).unwrap_err())
     });
     assert!(outcome.errors.is_empty(), "{outcome:?}");
     assert!(
         matches!(
             err,
             Error::Timeout {
-                phase: Phase::ControlRead
+                phase: Phase::Connect
             }
         ),
         "{err:?}"
@@ -885,8 +891,8 @@ fn size_announced_in_150_is_reported_by_the_stream() {
 
 #[test]
 fn a_trickling_reply_still_times_out() {
-    // One byte every 20 ms: each read succeeds, but the reply as a whole
-    // takes longer than the control timeout.
+    // One byte every 20 ms: each read succeeds, but the greeting as a whole
+    // takes longer than the connect timeout that bounds it.
     // Sending all of it takes 150 * 20 ms = 3 s.
     let greeting = format!("220 {}\r\n", "slow ".repeat(29));
     let chunks: Vec<Vec<u8>> = greeting.bytes().map(|b| vec![b]).collect();
@@ -901,7 +907,7 @@ fn a_trickling_reply_still_times_out() {
         matches!(
             err,
             Error::Timeout {
-                phase: Phase::ControlRead
+                phase: Phase::Connect
             }
         ),
         "{err:?}"
