@@ -69,16 +69,20 @@ pub fn render(report: &RunReport) -> String {
                 m.errors.len() - 20
             );
         }
-        if !m.would_fetch.is_empty() || !m.would_keep.is_empty() {
+        if !m.would_fetch.is_empty() || !m.would_keep.is_empty() || !m.would_delete.is_empty() {
             let _ = writeln!(
                 errors,
-                "dry run: {}: would fetch {} file(s), keep {} unchanged",
+                "dry run: {}: would fetch {} file(s), keep {} unchanged, delete {}",
                 m.id,
                 m.would_fetch.len(),
-                m.would_keep.len()
+                m.would_keep.len(),
+                m.would_delete.len()
             );
             for p in &m.would_fetch {
-                let _ = writeln!(errors, "  fetch {p}");
+                let _ = writeln!(errors, "  fetch  {p}");
+            }
+            for p in &m.would_delete {
+                let _ = writeln!(errors, "  delete {p}");
             }
         }
     }

@@ -108,6 +108,9 @@ pub struct ModuleReport {
     /// Dry run: files that would be kept.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub would_keep: Vec<String>,
+    /// Dry run: files of the current copy that would be gone from the new one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub would_delete: Vec<String>,
 }
 
 /// One destination of one module.
@@ -216,6 +219,7 @@ impl ModuleReport {
             errors: Vec::new(),
             would_fetch: Vec::new(),
             would_keep: Vec::new(),
+            would_delete: Vec::new(),
         }
     }
 

@@ -330,6 +330,7 @@ impl Mirror<'_> {
         if self.opts.dry_run {
             report.would_fetch = stats.would_fetch;
             report.would_keep = stats.would_keep;
+            report.would_delete = stats.would_delete;
             return (ModuleStatus::DryRun, None);
         }
         if stats.files_fetched == 0 {

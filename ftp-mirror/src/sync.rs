@@ -112,6 +112,9 @@ pub struct SyncStats {
     pub would_fetch: Vec<String>,
     /// Dry run: relative paths that are unchanged, sorted.
     pub would_keep: Vec<String>,
+    /// Dry run: files of the current copy the server no longer has, which
+    /// a real run would leave out of the new copy, sorted.
+    pub would_delete: Vec<String>,
 }
 
 /// Why a module as a whole could not be mirrored.

@@ -285,9 +285,11 @@ fn dry_run_changes_nothing_anywhere() {
         assert!(!stage.exists() && !backup.exists() && !t.join("dest").exists());
 
         // After a real run and a change on the server: still nothing moves.
+        write_at(&root.join("pub/old/gone.txt"), b"g", 1_600_000_000);
         assert_eq!(run(&xml, &options()).exit_code(), 0);
         write_at(&root.join("pub/b.txt"), b"bb", 1_700_000_000);
         write_at(&root.join("pub/c.txt"), b"c", 1_700_000_000);
+        fs::remove_dir_all(root.join("pub/old")).unwrap();
         let before = (
             full_snapshot(&stage),
             full_snapshot(&backup),
@@ -299,6 +301,8 @@ fn dry_run_changes_nothing_anywhere() {
         would.sort();
         assert_eq!(would, vec!["b.txt", "c.txt"]);
         assert_eq!(report.modules[0].would_keep, vec!["a.txt"]);
+        // The file gone from the server is named as what a real run drops.
+        assert_eq!(report.modules[0].would_delete, vec!["old/gone.txt"]);
         let d = &report.destinations[0];
         assert_eq!(
             (d.files_copied, d.files_linked),

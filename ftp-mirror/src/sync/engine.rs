@@ -182,6 +182,11 @@ impl<'a> Engine<'a> {
         stats.failures.sort();
         stats.would_fetch.sort();
         stats.would_keep.sort();
+        if self.opts.dry_run {
+            if let Some(previous) = &self.opts.previous {
+                stats.would_delete = gone_from_server(previous, &stats);
+            }
+        }
         Ok(stats)
     }
 
@@ -704,4 +709,32 @@ impl<'a> Engine<'a> {
             }
         }
     }
+}
+
+/// Dry run: the files of `previous` (the current copy) that the walk found
+/// neither to fetch nor to keep: a real run would leave them out.
+fn gone_from_server(previous: &std::path::Path, stats: &SyncStats) -> Vec<String> {
+    let remote: std::collections::HashSet<&str> = stats
+        .would_fetch
+        .iter()
+        .chain(&stats.would_keep)
+        .map(String::as_str)
+        .collect();
+    let mut gone: Vec<String> = walkdir::WalkDir::new(previous)
+        .min_depth(1)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_type().is_dir())
+        .filter_map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(previous)
+                .ok()?
+                .to_string_lossy()
+                .into_owned();
+            (!remote.contains(rel.as_str())).then_some(rel)
+        })
+        .collect();
+    gone.sort();
+    gone
 }
