@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use ftp_mirror::plan::Plan;
-use ftp_mirror::run::{run_plan, RunOptions};
+use ftp_mirror::run::run_plan;
 use ftp_proto::client::Password;
 use ftp_serve::{Server, ServerConfig};
 
@@ -75,11 +75,7 @@ fn demo(args: &DemoArgs) -> io::Result<ExitCode> {
     );
     eprintln!("demo: running the plan {}", plan_path.display());
 
-    let opts = RunOptions {
-        dry_run: args.common.dry_run,
-        connections: args.common.connections,
-        ..RunOptions::default()
-    };
+    let opts = args.common.run_options();
     let reporter = Reporter::new(Mode::pick(args.common.no_progress));
     let report = run_plan(&plan, &opts, &reporter);
     reporter.finish();

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ftp_mirror::run::{run_url, RunOptions};
+use ftp_mirror::run::run_url;
 use ftp_mirror::url::FtpUrl;
 
 use crate::progress::{Mode, Reporter};
@@ -36,11 +36,7 @@ pub fn run(args: &GetArgs) -> ExitCode {
             None => return exit::usage("no DEST given and the URL has no path to name one"),
         },
     };
-    let opts = RunOptions {
-        dry_run: args.common.dry_run,
-        connections: args.common.connections,
-        ..RunOptions::default()
-    };
+    let opts = args.common.run_options();
     let reporter = Reporter::new(Mode::pick(args.common.no_progress));
     let report = run_url(&url, &dest, &opts, &reporter);
     reporter.finish();

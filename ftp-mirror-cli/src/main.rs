@@ -60,6 +60,17 @@ pub struct CommonArgs {
     pub no_progress: bool,
 }
 
+impl CommonArgs {
+    /// The engine options these arguments ask for.
+    pub fn run_options(&self) -> ftp_mirror::run::RunOptions {
+        ftp_mirror::run::RunOptions {
+            dry_run: self.dry_run,
+            connections: self.connections,
+            ..ftp_mirror::run::RunOptions::default()
+        }
+    }
+}
+
 fn parse_connections(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(n) if (1..=256).contains(&n) => Ok(n),

@@ -34,9 +34,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
     }
     let opts = RunOptions {
         modules: args.modules.clone(),
-        dry_run: args.common.dry_run,
-        connections: args.common.connections,
-        ..RunOptions::default()
+        ..args.common.run_options()
     };
     let reporter = Reporter::new(Mode::pick(args.common.no_progress));
     let report = run_plan(&plan, &opts, &reporter);
