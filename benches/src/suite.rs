@@ -286,6 +286,11 @@ impl RunContext<'_> {
             run + 1
         ));
         let mut cmd = tool.command(self.env, job);
+        // Start every run with no dirty pages: otherwise the kernel's
+        // writeback of the previous tool's output (512 MiB on tree b) slows
+        // whichever tool runs next.
+        // SAFETY: sync(2) has no preconditions.
+        unsafe { libc::sync() };
         let count = |p: &LatencyProxy| (p.control_connections(), p.data_connections());
         let before = self.proxy.map(count);
         if let (Some(p), true) = (self.proxy, self.config.trace) {

@@ -9,6 +9,8 @@
 //!   default, including `ftp:sync-mode` (lftp's command pipelining) and
 //!   `mirror:parallel-directories`.
 //! - rclone: `--retries 1 --low-level-retries 2` (no whole-run retries),
+//!   `--multi-thread-streams 0` (its ranged multi-stream download of large
+//!   files fails intermittently against pyftpdlib with 426),
 //!   checkers = transfers = sessions, an on-the-fly `:ftp,...` remote, and
 //!   `--ftp-concurrency N` so it uses N connections like everyone else
 //!   (`rclone-uncapped` leaves that out: its checkers and transfers then
@@ -277,6 +279,10 @@ fn rclone_command(env: &ToolEnv, job: &Job, capped: bool) -> Command {
         .args(["--transfers", &job.sessions.to_string()])
         .args(["--checkers", &job.sessions.to_string()])
         .args(["--retries", "1", "--low-level-retries", "2", "-q"])
+        // rclone 1.60 fetches files over 250 MiB in 4 ranged streams; against
+        // pyftpdlib those intermittently fail with "426 Transfer aborted"
+        // (a stream closes its data connection early), so one stream per file.
+        .args(["--multi-thread-streams", "0"])
         .env("RCLONE_CONFIG", env.scratch.join("rclone.conf"))
         .env("RCLONE_CACHE_DIR", env.scratch.join("rclone-cache"));
     if capped {
