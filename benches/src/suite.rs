@@ -102,6 +102,8 @@ pub fn run_suite(
     let mut results = SuiteResults::default();
     let logs = config.out.join("logs");
     fs::create_dir_all(&logs)?;
+    let trash = Trash::new(config.out.join("trash"), Trash::SETTLE);
+    trash.empty()?;
     for spec in &config.trees {
         progress(&format!(
             "tree {}: {} (generating if needed)",
@@ -170,6 +172,7 @@ pub fn run_suite(
                             }
                             let ctx = RunContext {
                                 proxy: proxy.as_ref(),
+                                trash: &trash,
                                 config,
                                 env,
                                 logs: &logs,
@@ -212,12 +215,64 @@ pub fn run_suite(
                 drop(proxy);
             }
         }
+        trash.empty()?;
     }
     Ok(results)
 }
 
+/// Where old destinations go until the tree is done.
+///
+/// Deleting many files right before a run slows the run's own file
+/// creation: on this ext4 (no journal) the inode allocator skips inodes
+/// deleted in the last seconds (minutes while their blocks are dirty), and
+/// a perf profile of such runs is dominated by `__ext4_new_inode` ->
+/// `recently_deleted`. So old destinations are only renamed away during a
+/// tree's runs and deleted between trees, followed by `sync` and a pause.
+struct Trash {
+    dir: PathBuf,
+    next: std::cell::Cell<u64>,
+    settle: Duration,
+}
+
+impl Trash {
+    /// How long to wait after deleting, past ext4's 5-second window.
+    const SETTLE: Duration = Duration::from_secs(6);
+
+    fn new(dir: PathBuf, settle: Duration) -> Trash {
+        Trash {
+            dir,
+            next: std::cell::Cell::new(0),
+            settle,
+        }
+    }
+
+    /// Moves `path` (if it exists) into the trash.
+    fn discard(&self, path: &Path) -> io::Result<()> {
+        if !path.exists() {
+            return Ok(());
+        }
+        fs::create_dir_all(&self.dir)?;
+        let n = self.next.get();
+        self.next.set(n + 1);
+        fs::rename(path, self.dir.join(format!("{n}")))
+    }
+
+    /// Deletes everything in the trash, syncs and lets the file system settle.
+    fn empty(&self) -> io::Result<()> {
+        if !self.dir.exists() {
+            return Ok(());
+        }
+        fs::remove_dir_all(&self.dir)?;
+        // SAFETY: sync(2) has no preconditions.
+        unsafe { libc::sync() };
+        std::thread::sleep(self.settle);
+        Ok(())
+    }
+}
+
 struct RunContext<'a> {
     proxy: Option<&'a LatencyProxy>,
+    trash: &'a Trash,
     config: &'a SuiteConfig,
     env: &'a ToolEnv,
     logs: &'a Path,
@@ -239,9 +294,7 @@ impl RunContext<'_> {
         results: &mut SuiteResults,
         progress: &mut dyn FnMut(&str),
     ) -> io::Result<()> {
-        if job.dest.exists() {
-            fs::remove_dir_all(&job.dest)?;
-        }
+        self.trash.discard(&job.dest)?;
         fs::create_dir_all(&job.dest)?;
         let fresh_ok = self.measure_once(tool, job, run, Mode::Fresh, results, progress)?;
         if fresh_ok && self.config.rerun && tool.incremental() {
@@ -403,6 +456,27 @@ mod tests {
         assert_eq!(protocol_floor(100_000, 20, 1), Duration::from_secs(4000));
         assert_eq!(protocol_floor(10, 0, 4), Duration::ZERO);
         assert_eq!(protocol_floor(10, 100, 0), Duration::from_secs(2));
+    }
+
+    #[test]
+    fn trash_keeps_old_destinations_until_emptied() {
+        let out = tempfile::tempdir().expect("tempdir");
+        let trash = Trash::new(out.path().join("trash"), Duration::ZERO);
+        trash.empty().expect("empty when absent");
+        let dest = out.path().join("dest");
+        trash.discard(&dest).expect("absent dest is fine");
+        for round in 0..2 {
+            fs::create_dir_all(dest.join("sub")).expect("mkdir");
+            fs::write(dest.join("sub/f"), format!("{round}")).expect("write");
+            trash.discard(&dest).expect("discard");
+            assert!(!dest.exists());
+        }
+        assert_eq!(
+            fs::read_to_string(out.path().join("trash/1/sub/f")).expect("kept"),
+            "1"
+        );
+        trash.empty().expect("empty");
+        assert!(!out.path().join("trash").exists());
     }
 
     #[test]
