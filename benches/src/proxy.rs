@@ -783,8 +783,8 @@ mod tests {
             Some("127.0.0.1:50000".parse().expect("addr"))
         );
         assert_eq!(
-            parse_pasv(b"227 =10,1,2,3,0,21\r\n"),
-            Some("10.1.2.3:21".parse().expect("addr"))
+            parse_pasv(b"227 =127,1,2,3,0,21\r\n"),
+            Some("127.1.2.3:21".parse().expect("addr"))
         );
         assert_eq!(
             parse_pasv(b"227 Entering Passive Mode (127,0,0,1,300,80).\r\n"),

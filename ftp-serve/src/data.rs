@@ -170,8 +170,8 @@ mod tests {
             Some("127.0.0.1:51210".parse().unwrap())
         );
         assert_eq!(
-            parse_port(b" 10, 1,2,3,0,21 "),
-            Some("10.1.2.3:21".parse().unwrap())
+            parse_port(b" 127, 1,2,3,0,21 "),
+            Some("127.1.2.3:21".parse().unwrap())
         );
         for bad in [
             &b""[..],
@@ -234,7 +234,7 @@ mod tests {
             peer
         ));
         assert!(!active_target_allowed(
-            "10.0.0.1:40000".parse().unwrap(),
+            "127.0.0.3:40000".parse().unwrap(),
             peer
         ));
     }

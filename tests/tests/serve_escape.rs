@@ -200,13 +200,13 @@ fn active_mode_connects_only_to_the_client_itself() {
     within(LIMIT, "bounce", move || {
         let mut raw = Raw::login(addr);
         for port in [
-            "PORT 10,0,0,1,195,80",
+            "PORT 127,0,0,3,195,80",
             "PORT 127,0,0,2,195,80",
             "PORT 127,0,0,1,0,25",
             "PORT 1,2,3",
-            "EPRT |1|10.0.0.1|50000|",
+            "EPRT |1|127.0.0.3|50000|",
             "EPRT |1|127.0.0.1|21|",
-            "EPRT |2|::2|50000|",
+            "EPRT |2|::1|50000|",
         ] {
             raw.expect(port, 501);
             // Nothing was set up: a transfer has no data connection.
