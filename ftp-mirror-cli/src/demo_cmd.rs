@@ -160,12 +160,11 @@ fn plan_xml(dir: &Path, builds: std::net::SocketAddr, data: std::net::SocketAddr
       <backup_location>{backup}</backup_location>
     </module>
     <module id="WEATHER" common_name="weather dataset" install_depot_name="weather"
-            keep_original="no" keep_history="no">
+            keep_original="no">
       <ftp_info machine_name="{data}">
         <ftp_location>/weather</ftp_location>
       </ftp_info>
       <stage_location>{stage}</stage_location>
-      <backup_location>{backup}</backup_location>
     </module>
   </module_list>
   <machine_list>
@@ -278,6 +277,7 @@ mod tests {
         let a: std::net::SocketAddr = "127.0.0.1:2121".parse().unwrap();
         let plan = Plan::from_str(&plan_xml(Path::new("/tmp/d&<x>"), a, a)).unwrap();
         assert_eq!(plan.modules.len(), 2);
+        assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
         assert_eq!(plan.modules[0].server.password.expose(), DEMO_PASSWORD);
     }
 }
