@@ -104,6 +104,7 @@ fn module_status(s: ModuleStatus) -> &'static str {
         ModuleStatus::Failed => "FAILED",
         ModuleStatus::Skipped => "skipped",
         ModuleStatus::DryRun => "dry-run",
+        ModuleStatus::Refused => "REFUSED",
         _ => "?",
     }
 }

@@ -196,6 +196,16 @@ fn bad_usage_and_bad_plans_exit_2_and_touch_nothing() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let out = ftp_mirror(&["frobnicate"], work.path());
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    // A get that would replace the working directory is refused as bad usage.
+    let src = tempfile::tempdir().unwrap();
+    fs::write(src.path().join("f.txt"), b"f").unwrap();
+    let server = serve(src.path(), None);
+    fs::write(work.path().join("mine.txt"), b"keep me").unwrap();
+    let url = format!("ftp://{}/", server.local_addr());
+    let out = ftp_mirror(&["get", &url, ".", "--no-progress"], work.path());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(fs::read(work.path().join("mine.txt")).unwrap(), b"keep me");
+    fs::remove_file(work.path().join("mine.txt")).unwrap();
 
     let stage = work.path().join("stage");
     let plan = format!(

@@ -51,6 +51,9 @@ pub enum ModuleStatus {
     Skipped,
     /// Dry run: listed and compared only.
     DryRun,
+    /// Not attempted: the request itself was refused (e.g. a `get`
+    /// destination that would be replaced whole); nothing was touched.
+    Refused,
 }
 
 /// How a destination ended.
@@ -163,11 +166,17 @@ impl RunReport {
                 .all(|d| matches!(d.status, DestinationStatus::Ok | DestinationStatus::DryRun))
     }
 
-    /// The process exit code: 0 when everything succeeded, 1 otherwise.
-    /// (2, for a bad command line or plan, is the CLI's.)
+    /// The process exit code: 0 when everything succeeded, 2 when a request
+    /// was refused as bad usage (nothing was touched), 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         if self.is_success() {
             0
+        } else if self
+            .modules
+            .iter()
+            .any(|m| m.status == ModuleStatus::Refused)
+        {
+            2
         } else {
             1
         }

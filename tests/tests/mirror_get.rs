@@ -125,7 +125,9 @@ fn a_missing_path_and_a_dangerous_dest_fail_cleanly() {
         let precious = tmp.path().join("Downloads");
         write_file(&precious.join("mine.txt"), b"keep me");
         let report = run_url(&dir, &precious, &options(), &ftp_mirror::events::NoEvents);
-        assert_eq!(report.exit_code(), 1);
+        // Bad usage, nothing touched: exit code 2.
+        assert_eq!(report.exit_code(), 2);
+        assert_eq!(report.modules[0].status, ModuleStatus::Refused);
         assert!(
             report.modules[0].errors[0].contains("not made by ftp-mirror"),
             "{:?}",
@@ -145,7 +147,7 @@ fn a_missing_path_and_a_dangerous_dest_fail_cleanly() {
             &options(),
             &ftp_mirror::events::NoEvents,
         );
-        assert_eq!(report.exit_code(), 1);
+        assert_eq!(report.exit_code(), 2);
         assert!(
             report.modules[0].errors[0].contains("refusing"),
             "{:?}",

@@ -67,17 +67,19 @@ pub fn run_url(url: &FtpUrl, dest: &Path, opts: &RunOptions, events: &dyn EventS
     let mut module = ModuleReport::new(id.clone());
     events.event(&Event::ModuleStarted { module: id.clone() });
     let outcome = match probe(&pool, &url.path) {
-        Ok(Kind::Dir) => mirror_dir(&id, url, dest, &pool, opts, events, &mut module),
-        Ok(Kind::File) => fetch_file(&id, url, dest, &pool, opts, events, &mut module),
-        Err(e) => Err(e),
+        Ok(Kind::Dir) => mirror_dir(&id, url, dest, &pool, opts, events, &mut module)
+            .map_err(|Refused(e)| (ModuleStatus::Refused, e)),
+        Ok(Kind::File) => fetch_file(&id, url, dest, &pool, opts, events, &mut module)
+            .map_err(|e| (ModuleStatus::Failed, e)),
+        Err(e) => Err((ModuleStatus::Failed, e)),
     };
-    if let Err(error) = outcome {
+    if let Err((status, error)) = outcome {
         events.event(&Event::Failed {
             module: id.clone(),
             path: String::new(),
             error: error.clone(),
         });
-        module.status = ModuleStatus::Failed;
+        module.status = status;
         module.errors.push(error);
         module.set_elapsed(started.elapsed());
         events.event(&Event::ModuleFinished {
@@ -136,6 +138,9 @@ fn probe(pool: &Pool, path: &[u8]) -> Result<Kind, String> {
     }
 }
 
+/// A destination `get` will not replace (bad usage: exit code 2).
+struct Refused(String);
+
 fn mirror_dir(
     id: &str,
     url: &FtpUrl,
@@ -144,17 +149,17 @@ fn mirror_dir(
     opts: &RunOptions,
     events: &dyn EventSink,
     module: &mut ModuleReport,
-) -> Result<(), String> {
-    let dest = checked_destination(dest)?;
+) -> Result<(), Refused> {
+    let dest = checked_destination(dest).map_err(Refused)?;
     if holds_foreign_files(&dest) {
-        return Err(format!(
+        return Err(Refused(format!(
             "{} already holds files and was not made by ftp-mirror get; it would be replaced by the mirror. \
              Remove it or choose another DEST",
             dest.display()
-        ));
+        )));
     }
     let stage = Stage::new(dest.clone(), None)
-        .ok_or_else(|| format!("{}: not a directory name", dest.display()))?;
+        .ok_or_else(|| Refused(format!("{}: not a directory name", dest.display())))?;
     let job = Mirror {
         id,
         remote_root: url.path.clone(),
