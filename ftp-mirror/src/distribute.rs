@@ -20,12 +20,12 @@ use std::collections::HashSet;
 use std::fs::{self, Metadata};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use walkdir::WalkDir;
 
 use crate::events::{Event, EventSink};
-use crate::stage::{copy_file, sibling, swap_in, StageError};
+use crate::stage::{copy_file, same_state, sibling, swap_in, StageError};
 
 /// One place a module is copied to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -305,18 +305,6 @@ fn remove_any(path: &Path) -> Result<(), StageError> {
         Err(e) => Err(e),
     };
     result.map_err(|e| StageError::new("remove", path, e))
-}
-
-/// Same size and the same modification time to the second (file systems
-/// keep times with different precision).
-fn same_state(a: &Metadata, b: &Metadata) -> bool {
-    let secs = |m: &Metadata| {
-        m.modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map(|d| d.as_secs())
-    };
-    a.len() == b.len() && secs(a).is_some() && secs(a) == secs(b)
 }
 
 #[cfg(test)]

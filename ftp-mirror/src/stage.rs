@@ -36,6 +36,7 @@ use std::path::{Path, PathBuf};
 pub use copy::{copy_file, copy_tree, CopyStats};
 pub use lock::StageLock;
 pub use rotate::{backup_name, rotate};
+pub(crate) use same::same_state;
 pub use swap::{exchange, swap_in, Swapped};
 
 use crate::plan::{KeepHistory, Module};

@@ -4,6 +4,7 @@
 //! Used to skip a swap when a run changed nothing, so an unchanged night
 //! does not push a real older copy out of the backup rotation.
 
+use std::fs::Metadata;
 use std::io;
 use std::path::Path;
 use std::time::UNIX_EPOCH;
@@ -49,13 +50,20 @@ fn same_entry(l: &walkdir::DirEntry, r: &walkdir::DirEntry) -> io::Result<bool> 
         l.metadata().map_err(io::Error::from)?,
         r.metadata().map_err(io::Error::from)?,
     );
-    let secs = |m: &std::fs::Metadata| {
+    Ok(same_state(&lm, &rm))
+}
+
+/// Same size and the same modification time to the second (file systems
+/// keep times with different precision). A file without a readable time
+/// never counts as the same.
+pub(crate) fn same_state(a: &Metadata, b: &Metadata) -> bool {
+    let secs = |m: &Metadata| {
         m.modified()
             .ok()
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map(|d| d.as_secs())
     };
-    Ok(lm.len() == rm.len() && secs(&lm) == secs(&rm) && secs(&lm).is_some())
+    a.len() == b.len() && secs(a).is_some() && secs(a) == secs(b)
 }
 
 #[cfg(test)]
