@@ -76,31 +76,20 @@ impl Client {
             early_final,
             ..
         } = started;
-        let buffer = self.config.buffer_size.max(4096);
-        let mut buf = vec![0u8; buffer];
+        let mut buf = vec![0u8; self.config.buffer_size.max(4096)];
         let mut got = 0u64;
-        let timeout = self.config.timeouts.data;
-        let copied = (|| -> Result<()> {
-            data.set_read_timeout(Some(nonzero(timeout)))
-                .map_err(|e| Error::io(Phase::DataRead, e))?;
-            loop {
-                let n = match data.read(&mut buf) {
-                    Ok(0) => return Ok(()),
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(Error::io(Phase::DataRead, e)),
-                };
-                sink.write_all(&buf[..n]).map_err(|e| Error::Io {
-                    phase: Phase::LocalWrite,
-                    source: e,
-                })?;
-                got += n as u64;
-                progress(Progress {
-                    bytes: offset + got,
-                    expected,
-                });
-            }
-        })();
+        let copied = read_to_end(&mut data, self.config.timeouts.data, &mut buf, |chunk| {
+            sink.write_all(chunk).map_err(|e| Error::Io {
+                phase: Phase::LocalWrite,
+                source: e,
+            })?;
+            got += chunk.len() as u64;
+            progress(Progress {
+                bytes: offset + got,
+                expected,
+            });
+            Ok(())
+        });
         match copied {
             Ok(()) => {
                 drop(data);
@@ -270,28 +259,17 @@ impl Client {
             ..
         } = self.start(verb, path)?;
         let limit = self.config.max_listing;
-        let timeout = self.config.timeouts.data;
         let mut out = Vec::new();
-        let read = (|| -> Result<()> {
-            data.set_read_timeout(Some(nonzero(timeout)))
-                .map_err(|e| Error::io(Phase::DataRead, e))?;
-            let mut buf = [0u8; 16 * 1024];
-            loop {
-                match data.read(&mut buf) {
-                    Ok(0) => return Ok(()),
-                    Ok(n) => {
-                        if out.len() + n > limit {
-                            return Err(Error::Other(format!(
-                                "{verb} listing larger than {limit} bytes"
-                            )));
-                        }
-                        out.extend_from_slice(&buf[..n]);
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(Error::io(Phase::DataRead, e)),
-                }
+        let mut buf = [0u8; 16 * 1024];
+        let read = read_to_end(&mut data, self.config.timeouts.data, &mut buf, |chunk| {
+            if out.len() + chunk.len() > limit {
+                return Err(Error::Other(format!(
+                    "{verb} listing larger than {limit} bytes"
+                )));
             }
-        })();
+            out.extend_from_slice(chunk);
+            Ok(())
+        });
         match read {
             Ok(()) => {
                 drop(data);
@@ -663,6 +641,26 @@ impl Drop for RetrStream<'_> {
 /// The port of a 229 reply, on whichever line of it the server put it.
 fn epsv_port(reply: &Reply) -> Option<u16> {
     reply.lines().iter().find_map(|l| parse_epsv(l))
+}
+
+/// Reads a data connection to its end, each read bounded by `timeout`,
+/// handing every chunk to `chunk` (whose error stops the reading).
+fn read_to_end(
+    data: &mut TcpStream,
+    timeout: Duration,
+    buf: &mut [u8],
+    mut chunk: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<()> {
+    data.set_read_timeout(Some(nonzero(timeout)))
+        .map_err(|e| Error::io(Phase::DataRead, e))?;
+    loop {
+        match data.read(buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => chunk(&buf[..n])?,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io(Phase::DataRead, e)),
+        }
+    }
 }
 
 /// The `(N bytes)` announced in a 150 reply.
