@@ -109,7 +109,7 @@ impl Client {
         };
         // The greeting is part of connecting: a server that accepts but
         // never greets is given the connect timeout, not the control one.
-        let mut reply = client.read_greeting()?;
+        let mut reply = client.read(Phase::Connect)?;
         // 120: "ready in nnn minutes"; the real greeting follows.
         if reply.code().get() == 120 {
             reply = client.read(Phase::ControlRead)?;
@@ -340,19 +340,14 @@ impl Client {
         if !command::is_safe_arg(line.as_ref()) {
             return Err(Error::InvalidArgument { command: "raw" });
         }
-        let verb_only: &'static str = "raw";
         self.check_usable()?;
         let mut wire = line.as_ref().to_vec();
         wire.extend_from_slice(b"\r\n");
-        if verb == "PASS" {
-            log::debug!("> PASS ***");
-        } else {
-            log::debug!("> {verb} {}", String::from_utf8_lossy(arg));
-        }
+        log_command(&verb, Some(arg));
         let sent = self.ctrl.send(&wire, self.config.timeouts.control);
         self.note(sent)?;
         let reply = self.read(Phase::ControlRead)?;
-        check(verb_only, reply, expect)
+        check("raw", reply, expect)
     }
 
     /// QUIT, then closes the connection. Errors after QUIT was sent are
@@ -421,21 +416,11 @@ impl Client {
     /// Reads one reply; a `421` marks the session broken.
     pub(crate) fn read(&mut self, phase: Phase) -> Result<Reply> {
         let timeout = match phase {
+            Phase::Connect => self.config.timeouts.connect,
             Phase::FinalReply => self.config.timeouts.final_reply,
             _ => self.config.timeouts.control,
         };
         let got = self.ctrl.read_reply(phase, timeout);
-        let reply = self.note(got)?;
-        if reply.code().get() == 421 {
-            self.mark_broken(format!("server closing: {reply}"));
-        }
-        Ok(reply)
-    }
-
-    fn read_greeting(&mut self) -> Result<Reply> {
-        let got = self
-            .ctrl
-            .read_reply(Phase::Connect, self.config.timeouts.connect);
         let reply = self.note(got)?;
         if reply.code().get() == 421 {
             self.mark_broken(format!("server closing: {reply}"));
