@@ -61,6 +61,12 @@ pub struct CommonArgs {
 }
 
 impl CommonArgs {
+    /// Whether `--json -` sends the report to stdout (which then carries
+    /// the JSON alone).
+    pub fn json_on_stdout(&self) -> bool {
+        self.json.as_ref().is_some_and(|p| p.as_os_str() == "-")
+    }
+
     /// The engine options these arguments ask for.
     pub fn run_options(&self) -> ftp_mirror::run::RunOptions {
         ftp_mirror::run::RunOptions {

@@ -59,7 +59,7 @@ pub fn apply_settings(plan: &Plan, common: &CommonArgs) {
 /// With `--json -` stdout carries the JSON alone, so the summary goes to
 /// stderr.
 pub fn finish(report: &RunReport, common: &CommonArgs) -> ExitCode {
-    let json_on_stdout = common.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
+    let json_on_stdout = common.json_on_stdout();
     if json_on_stdout {
         eprint!("{}", summary::render(report));
     } else {
