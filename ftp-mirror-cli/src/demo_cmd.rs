@@ -93,11 +93,7 @@ fn demo(args: &DemoArgs) -> io::Result<ExitCode> {
         "Run the demo again to see an incremental run that fetches nothing new.".to_string(),
     ];
     // With `--json -`, stdout is for the JSON alone.
-    let json_on_stdout = args
-        .common
-        .json
-        .as_ref()
-        .is_some_and(|p| p.as_os_str() == "-");
+    let json_on_stdout = args.common.json_on_stdout();
     for line in lines {
         if json_on_stdout {
             eprintln!("{line}");
