@@ -16,8 +16,22 @@
 //! Passive replies are rewritten so data connections pass through the proxy
 //! too: for each `227` (PASV) or `229` (EPSV) reply the proxy opens a listener,
 //! puts its port into the reply, accepts the client's data connection and
-//! relays it to the server's data port with the same delays. Active mode
-//! (PORT/EPRT) is not supported: every tool in the benchmark uses passive mode.
+//! relays it to the server's data port with the same delays.
+//!
+//! Active-mode commands are rewritten the other way round: for each `PORT` or
+//! `EPRT` command the proxy opens a listener on the address the server sees it
+//! connect from (pyftpdlib refuses a `PORT` naming any other host), puts it
+//! into the command, accepts the server's data connection and relays it to the
+//! address the client named. The command is rewritten when the proxy reads it,
+//! so it still pays its one-way delay, and the data connection pays the
+//! handshake with the roles swapped: the server's `connect` returns at once,
+//! but the proxy connects to the client's listener only three one-way delays
+//! after accepting the server. Bytes the server writes meanwhile are queued,
+//! so its first data reaches the client 1.5 RTT after it started connecting
+//! (SYN, SYN-ACK, then the data one way) and the client's `accept` returns
+//! when the ACK would arrive, as on a real network. A `PORT` (which can only
+//! name an IPv4 address) sent to an IPv6 server, and any command that does not
+//! parse, is passed on untouched.
 //!
 //! In-flight data is bounded by a window of [`WINDOW_CHUNKS`] chunks of at most
 //! [`CHUNK`] bytes per direction, which plays the part of a TCP window.
@@ -34,12 +48,12 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
-use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -50,7 +64,8 @@ pub const WINDOW_CHUNKS: usize = 128;
 
 /// How often blocked threads look at the stop flag.
 const POLL: Duration = Duration::from_millis(100);
-/// How long a passive listener waits for the client's data connection.
+/// How long a data listener waits for its connection (the client's in
+/// passive mode, the server's in active mode).
 const DATA_ACCEPT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Timeout for connecting to the real server.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -74,6 +89,7 @@ struct Shared {
     control_connections: AtomicU64,
     data_connections: AtomicU64,
     passive_rewrites: AtomicU64,
+    active_rewrites: AtomicU64,
     next_trace_conn: AtomicU64,
     trace: Mutex<Option<Trace>>,
 }
@@ -93,7 +109,8 @@ pub struct ProxyOptions {
     /// [`ProxyOptions::ftp`] uses three one-way delays: the TCP handshake as
     /// the server sees it.
     pub handshake: Duration,
-    /// True: an FTP control connection whose passive replies are rewritten.
+    /// True: an FTP control connection whose passive replies and active
+    /// commands are rewritten.
     /// False: a plain TCP relay.
     pub ftp: bool,
 }
@@ -118,7 +135,7 @@ impl LatencyProxy {
     }
 
     /// Like [`start`](LatencyProxy::start) but a plain TCP relay: no reply
-    /// is inspected or rewritten.
+    /// or command is inspected or rewritten.
     pub fn start_tcp(upstream: SocketAddr, one_way: Duration) -> io::Result<LatencyProxy> {
         LatencyProxy::start_with(
             upstream,
@@ -132,11 +149,7 @@ impl LatencyProxy {
     /// Starts a proxy with explicit options.
     pub fn start_with(upstream: SocketAddr, options: ProxyOptions) -> io::Result<LatencyProxy> {
         let ftp = options.ftp;
-        let bind: SocketAddr = match upstream.ip() {
-            IpAddr::V4(_) => "127.0.0.1:0".parse().map_err(io::Error::other)?,
-            IpAddr::V6(_) => "[::1]:0".parse().map_err(io::Error::other)?,
-        };
-        let listener = TcpListener::bind(bind)?;
+        let listener = TcpListener::bind(SocketAddr::new(loopback_like(upstream.ip()), 0))?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::default());
         let ctx = Ctx {
@@ -184,7 +197,8 @@ impl LatencyProxy {
         self.shared.control_connections.load(Ordering::Relaxed)
     }
 
-    /// Data connections accepted so far.
+    /// Data connections accepted so far (from the client in passive mode,
+    /// from the server in active mode).
     pub fn data_connections(&self) -> u64 {
         self.shared.data_connections.load(Ordering::Relaxed)
     }
@@ -192,6 +206,11 @@ impl LatencyProxy {
     /// PASV and EPSV replies rewritten so far.
     pub fn passive_rewrites(&self) -> u64 {
         self.shared.passive_rewrites.load(Ordering::Relaxed)
+    }
+
+    /// PORT and EPRT commands rewritten so far.
+    pub fn active_rewrites(&self) -> u64 {
+        self.shared.active_rewrites.load(Ordering::Relaxed)
     }
 
     /// Starts logging every control line (commands `C`, replies `S`) to
@@ -271,9 +290,18 @@ fn relay_inner(
         })
     };
     let up_tracer = tracer('C');
+    // Set once the upstream connection is up: the address the server sees the
+    // proxy connect from, where active-mode listeners are bound.
+    let server_facing = Arc::new(OnceLock::new());
+    let up_rewrite = control.then(|| Rewriter {
+        side: Side::Commands {
+            server_facing: server_facing.clone(),
+        },
+        ctx: ctx.clone(),
+    });
     let reader_up = thread::Builder::new()
         .name("proxy-read-client".into())
-        .spawn(move || pump_in(client_reader, up_tx, &stop_ctx, None, up_tracer))?;
+        .spawn(move || pump_in(client_reader, up_tx, &stop_ctx, up_rewrite, up_tracer))?;
 
     // The handshake (SYN, SYN-ACK, ACK reach the server after 1.5 RTT),
     // then the real connection.
@@ -287,6 +315,7 @@ fn relay_inner(
         }
     };
     configure(&server)?;
+    let _ = server_facing.set(server.local_addr()?.ip());
 
     let server_writer = server.try_clone()?;
     let kill = [client.try_clone()?, server.try_clone()?];
@@ -297,7 +326,7 @@ fn relay_inner(
 
     let (down_tx, down_rx) = mpsc::sync_channel(WINDOW_CHUNKS);
     let rewrite = control.then(|| Rewriter {
-        proxy_ip,
+        side: Side::Replies { proxy_ip },
         ctx: ctx.clone(),
     });
     let server_reader = server.try_clone()?;
@@ -330,8 +359,8 @@ fn configure(s: &TcpStream) -> io::Result<()> {
     s.set_write_timeout(Some(WRITE_TIMEOUT))
 }
 
-/// Reads `src` and schedules each chunk at arrival + delay. Control replies
-/// from the server go through `rewrite`.
+/// Reads `src` and schedules each chunk at arrival + delay. Control lines
+/// (server replies, client commands) go through `rewrite` as they are read.
 fn pump_in(
     mut src: TcpStream,
     tx: SyncSender<Msg>,
@@ -440,16 +469,28 @@ fn pump_out(rx: Receiver<Msg>, mut dst: TcpStream, ctx: &Ctx) -> bool {
     }
 }
 
-/// Rewrites passive replies on a control connection.
+/// Rewrites the control lines of one direction of a control connection.
 struct Rewriter {
-    proxy_ip: IpAddr,
+    side: Side,
     ctx: Ctx,
 }
 
+/// Which direction a [`Rewriter`] sees.
+enum Side {
+    /// Server replies: `227` and `229` are rewritten. `proxy_ip` is the
+    /// address the client reaches the proxy at.
+    Replies { proxy_ip: IpAddr },
+    /// Client commands: `PORT` and `EPRT` are rewritten. `server_facing` is
+    /// the proxy's end of the upstream control connection, once it is up.
+    Commands {
+        server_facing: Arc<OnceLock<IpAddr>>,
+    },
+}
+
 impl Rewriter {
-    /// Takes every complete line out of `pending` (rewriting passive replies)
-    /// and returns the bytes to forward. An overlong partial line is
-    /// forwarded as is.
+    /// Takes every complete line out of `pending` (rewriting passive replies
+    /// or active commands) and returns the bytes to forward. An overlong
+    /// partial line is forwarded as is.
     fn take_lines(&mut self, pending: &mut Vec<u8>) -> Vec<u8> {
         let mut out = Vec::with_capacity(pending.len());
         let mut start = 0;
@@ -469,13 +510,33 @@ impl Rewriter {
     }
 
     fn rewrite_line(&mut self, line: &[u8]) -> Option<Vec<u8>> {
+        match &self.side {
+            Side::Replies { proxy_ip } => self.rewrite_reply(line, *proxy_ip),
+            Side::Commands { server_facing } => {
+                // The upstream connection is up before the server's greeting,
+                // so a client waiting for it never sees the fallback.
+                let ip = server_facing
+                    .get()
+                    .copied()
+                    .unwrap_or_else(|| loopback_like(self.ctx.upstream_ip));
+                self.rewrite_command(line, ip)
+            }
+        }
+    }
+
+    /// A `227` or `229` reply naming a new proxy listener that relays to the
+    /// server's data port.
+    fn rewrite_reply(&self, line: &[u8], proxy_ip: IpAddr) -> Option<Vec<u8>> {
         let (kind, server_port) = if let Some(p) = parse_pasv(line) {
             (227, p.port())
         } else {
             (229, parse_epsv(line)?)
         };
+        if kind == 227 && proxy_ip.is_ipv6() {
+            return None;
+        }
         let target = SocketAddr::new(self.ctx.upstream_ip, server_port);
-        let listener = match bind_passive(self.proxy_ip) {
+        let listener = match bind_passive(proxy_ip) {
             Ok(l) => l,
             Err(e) => {
                 log::warn!("proxy could not open a passive listener: {e}");
@@ -483,7 +544,7 @@ impl Rewriter {
             }
         };
         let port = listener.local_addr().ok()?.port();
-        let text = match (kind, self.proxy_ip) {
+        let text = match (kind, proxy_ip) {
             (227, IpAddr::V4(ip)) => {
                 let o = ip.octets();
                 format!(
@@ -496,30 +557,9 @@ impl Rewriter {
                     port & 0xff
                 )
             }
-            (227, IpAddr::V6(_)) => return None,
             _ => format!("229 Entering Extended Passive Mode (|||{port}|)\r\n"),
         };
-        let ctx = self.ctx.clone();
-        let spawned = thread::Builder::new()
-            .name("proxy-data-accept".into())
-            .spawn(move || {
-                let deadline = Instant::now() + DATA_ACCEPT_TIMEOUT;
-                while Instant::now() < deadline && !ctx.shared.stop.load(Ordering::Relaxed) {
-                    match accept_within(&listener, POLL) {
-                        Ok(Some(client)) => {
-                            ctx.shared.data_connections.fetch_add(1, Ordering::Relaxed);
-                            relay(client, target, ctx, false);
-                            return;
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            log::warn!("proxy data accept failed: {e}");
-                            return;
-                        }
-                    }
-                }
-            });
-        if spawned.is_err() {
+        if !spawn_data_relay(listener, target, self.ctx.clone()) {
             return None;
         }
         self.ctx
@@ -528,9 +568,94 @@ impl Rewriter {
             .fetch_add(1, Ordering::Relaxed);
         Some(text.into_bytes())
     }
+
+    /// A `PORT` or `EPRT` command naming a new proxy listener on `listen_ip`
+    /// (where the server sees the proxy connect from) that relays to the
+    /// client's data port. `PORT` stays `PORT`; `EPRT` names the listener in
+    /// its own family, which is the client's unless the proxy bridges IPv4
+    /// and IPv6.
+    fn rewrite_command(&self, line: &[u8], listen_ip: IpAddr) -> Option<Vec<u8>> {
+        let (eprt, target) = match parse_port(line) {
+            Some(a) => (false, a),
+            None => (true, parse_eprt(line)?),
+        };
+        if !eprt && listen_ip.is_ipv6() {
+            log::warn!("proxy cannot put an IPv6 listener into PORT; passing it on untouched");
+            return None;
+        }
+        let listener = match bind_passive(listen_ip) {
+            Ok(l) => l,
+            Err(e) => {
+                log::warn!("proxy could not open an active-mode listener: {e}");
+                return None;
+            }
+        };
+        let port = listener.local_addr().ok()?.port();
+        let text = match listen_ip {
+            IpAddr::V4(ip) if !eprt => {
+                let o = ip.octets();
+                format!(
+                    "PORT {},{},{},{},{},{}\r\n",
+                    o[0],
+                    o[1],
+                    o[2],
+                    o[3],
+                    port >> 8,
+                    port & 0xff
+                )
+            }
+            IpAddr::V4(ip) => format!("EPRT |1|{ip}|{port}|\r\n"),
+            IpAddr::V6(ip) => format!("EPRT |2|{ip}|{port}|\r\n"),
+        };
+        if !spawn_data_relay(listener, target, self.ctx.clone()) {
+            return None;
+        }
+        self.ctx
+            .shared
+            .active_rewrites
+            .fetch_add(1, Ordering::Relaxed);
+        Some(text.into_bytes())
+    }
 }
 
-/// Ports the proxy's passive listeners cycle through. They lie below the
+/// Spawns a thread that waits (at most [`DATA_ACCEPT_TIMEOUT`], or until the
+/// proxy stops) for one connection on `listener` and relays it to `target`:
+/// the client's data connection to the server's port in passive mode, the
+/// server's to the client's port in active mode. Either way the connecting
+/// side's bytes are queued and `target` is connected a handshake later.
+/// False if the thread could not be started.
+fn spawn_data_relay(listener: TcpListener, target: SocketAddr, ctx: Ctx) -> bool {
+    thread::Builder::new()
+        .name("proxy-data-accept".into())
+        .spawn(move || {
+            let deadline = Instant::now() + DATA_ACCEPT_TIMEOUT;
+            while Instant::now() < deadline && !ctx.shared.stop.load(Ordering::Relaxed) {
+                match accept_within(&listener, POLL) {
+                    Ok(Some(conn)) => {
+                        ctx.shared.data_connections.fetch_add(1, Ordering::Relaxed);
+                        relay(conn, target, ctx, false);
+                        return;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        log::warn!("proxy data accept failed: {e}");
+                        return;
+                    }
+                }
+            }
+        })
+        .is_ok()
+}
+
+/// The loopback address of `ip`'s family.
+fn loopback_like(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+    }
+}
+
+/// Ports the proxy's data listeners (passive and active mode) cycle through. They lie below the
 /// kernel's ephemeral range (32768-60999 by default), so the proxy's
 /// TIME_WAIT connections (one per file: the proxy closes a data connection
 /// first, as the server does) never exhaust the ports that `connect` and
@@ -541,7 +666,7 @@ pub const PASSIVE_PORTS: std::ops::Range<u16> = 22000..26000;
 /// The next port of [`PASSIVE_PORTS`] to try, shared by every proxy.
 static NEXT_PASSIVE: AtomicU64 = AtomicU64::new(0);
 
-/// Binds a passive listener on `ip`, cycling through [`PASSIVE_PORTS`]
+/// Binds a data listener on `ip`, cycling through [`PASSIVE_PORTS`]
 /// (skipping ports in use) and falling back to a kernel-chosen port.
 fn bind_passive(ip: IpAddr) -> io::Result<TcpListener> {
     let span = u64::from(PASSIVE_PORTS.end - PASSIVE_PORTS.start);
@@ -595,6 +720,61 @@ pub fn parse_epsv(line: &[u8]) -> Option<u16> {
         .parse()
         .ok()
         .filter(|&p| p != 0)
+}
+
+/// The address in a `PORT h1,h2,h3,h4,p1,p2` command (verb in any case).
+pub fn parse_port(line: &[u8]) -> Option<SocketAddr> {
+    let arg = command_arg(line, "PORT")?;
+    let nums = arg
+        .split(',')
+        .map(|s| decimal::<u8>(s.trim()))
+        .collect::<Option<Vec<u8>>>()?;
+    let [a, b, c, d, p1, p2] = nums[..] else {
+        return None;
+    };
+    let port = u16::from(p1) << 8 | u16::from(p2);
+    (port != 0).then(|| SocketAddr::new(IpAddr::V4(Ipv4Addr::new(a, b, c, d)), port))
+}
+
+/// The address in an `EPRT <d>af<d>addr<d>port<d>` command (verb in any
+/// case; `af` 1 is IPv4, 2 is IPv6).
+pub fn parse_eprt(line: &[u8]) -> Option<SocketAddr> {
+    let arg = command_arg(line, "EPRT")?;
+    let d = arg.chars().next()?;
+    if !d.is_ascii_graphic() || d.is_ascii_alphanumeric() {
+        return None;
+    }
+    let fields: Vec<&str> = arg.split(d).collect();
+    let ["", af, addr, port, ""] = fields[..] else {
+        return None;
+    };
+    let ip = match af {
+        "1" => IpAddr::V4(addr.parse().ok()?),
+        "2" => IpAddr::V6(addr.parse().ok()?),
+        _ => return None,
+    };
+    let port = decimal::<u16>(port).filter(|&p| p != 0)?;
+    Some(SocketAddr::new(ip, port))
+}
+
+/// The argument of a command line `VERB arg` (`verb` in any case), without
+/// the line end and surrounding blanks.
+fn command_arg<'a>(line: &'a [u8], verb: &str) -> Option<&'a str> {
+    let text = std::str::from_utf8(line).ok()?;
+    let text = text.trim_end_matches(['\r', '\n']);
+    let (head, rest) = text.split_at_checked(verb.len())?;
+    if !head.eq_ignore_ascii_case(verb) || !rest.starts_with(' ') {
+        return None;
+    }
+    Some(rest.trim())
+}
+
+/// A plain decimal number: digits only (no sign), in range.
+fn decimal<T: std::str::FromStr>(s: &str) -> Option<T> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
 }
 
 /// Waits up to `wait` for a connection on `listener`.
@@ -951,5 +1131,176 @@ mod tests {
         assert_eq!(proxy.passive_rewrites(), 2);
         assert_eq!(proxy.data_connections(), 2);
         assert_eq!(proxy.control_connections(), 1);
+    }
+
+    #[test]
+    fn parses_active_commands() {
+        let v4 = |s: &str| -> Option<SocketAddr> { Some(s.parse().expect("addr")) };
+        assert_eq!(
+            parse_port(b"PORT 127,0,0,1,195,80\r\n"),
+            v4("127.0.0.1:50000")
+        );
+        assert_eq!(parse_port(b"port 10,1,2,3,0,21\n"), v4("10.1.2.3:21"));
+        assert_eq!(
+            parse_port(b"PORT  127, 0, 0, 1, 0, 21 \r\n"),
+            v4("127.0.0.1:21")
+        );
+        assert_eq!(parse_port(b"PORT 127,0,0,1,300,80\r\n"), None);
+        assert_eq!(parse_port(b"PORT 127,0,0,1,0,0\r\n"), None);
+        assert_eq!(parse_port(b"PORT 127,0,0,1,80\r\n"), None);
+        assert_eq!(parse_port(b"PORT 127,0,0,1,+1,80\r\n"), None);
+        assert_eq!(parse_port(b"PORTS 127,0,0,1,0,21\r\n"), None);
+        assert_eq!(parse_port(b"PASV\r\n"), None);
+        assert_eq!(
+            parse_eprt(b"EPRT |1|127.0.0.1|6446|\r\n"),
+            v4("127.0.0.1:6446")
+        );
+        assert_eq!(parse_eprt(b"eprt !1!10.0.0.2!21!\n"), v4("10.0.0.2:21"));
+        assert_eq!(parse_eprt(b"EPRT |2|::1|6446|\r\n"), v4("[::1]:6446"));
+        assert_eq!(parse_eprt(b"EPRT |1|::1|6446|\r\n"), None);
+        assert_eq!(parse_eprt(b"EPRT |2|127.0.0.1|6446|\r\n"), None);
+        assert_eq!(parse_eprt(b"EPRT |3|127.0.0.1|6446|\r\n"), None);
+        assert_eq!(parse_eprt(b"EPRT |1|127.0.0.1|0|\r\n"), None);
+        assert_eq!(parse_eprt(b"EPRT |1|127.0.0.1|6446\r\n"), None);
+        assert_eq!(parse_eprt(b"EPRT |1|127.0.0.1|6446||\r\n"), None);
+        assert_eq!(parse_eprt(b"EPRT 1127.0.0.116446 1\r\n"), None);
+        assert_eq!(parse_eprt(b"EPSV\r\n"), None);
+    }
+
+    /// A fake FTP server for active mode: answers each PORT or EPRT it can
+    /// parse with `200`, connects to the address in it and sends `payload`;
+    /// answers anything else but QUIT with `500`. Returns the command lines
+    /// it received.
+    fn fake_active_ftp(payload: &'static [u8]) -> (SocketAddr, JoinHandle<Vec<String>>) {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = l.local_addr().expect("addr");
+        let h = thread::spawn(move || {
+            let mut cmds = Vec::new();
+            let Ok((s, _)) = l.accept() else { return cmds };
+            s.set_read_timeout(TIMEOUT).expect("timeout");
+            let mut w = s.try_clone().expect("clone");
+            let mut r = BufReader::new(s);
+            w.write_all(b"220 fake\r\n").expect("banner");
+            let mut line = String::new();
+            while r.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                let target = parse_port(line.as_bytes()).or_else(|| parse_eprt(line.as_bytes()));
+                let cmd = line.trim_end().to_string();
+                line.clear();
+                cmds.push(cmd.clone());
+                if cmd == "QUIT" {
+                    let _ = w.write_all(b"221 bye\r\n");
+                    break;
+                }
+                let Some(target) = target else {
+                    w.write_all(b"500 what?\r\n").expect("reply");
+                    continue;
+                };
+                w.write_all(b"200 ok\r\n").expect("reply");
+                let mut d = connect(target);
+                d.write_all(payload).expect("data");
+            }
+            cmds
+        });
+        (addr, h)
+    }
+
+    /// Sends `cmd` (with `{port}` replaced by the client's data port) through
+    /// a proxy with `one_way` delay to a [`fake_active_ftp`] server and
+    /// checks the relayed data, its timing and what the server was told.
+    fn active_mode(cmd: &str, verb: &str, one_way: Duration) {
+        let (server, h) = fake_active_ftp(b"active payload");
+        let proxy = LatencyProxy::start(server, one_way).expect("proxy");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let trace = dir.path().join("trace");
+        proxy.set_trace(Some(&trace)).expect("trace");
+        let s = connect(proxy.local_addr());
+        let mut w = s.try_clone().expect("clone");
+        let mut r = BufReader::new(s);
+        let mut line = String::new();
+        r.read_line(&mut line).expect("banner");
+        assert_eq!(line, "220 fake\r\n");
+
+        // An unparseable command passes through untouched.
+        let bad = format!("{verb} 1,2,3\r\n");
+        w.write_all(bad.as_bytes()).expect("send");
+        line.clear();
+        r.read_line(&mut line).expect("500");
+        assert!(line.starts_with("500 "), "{line}");
+
+        let data_l = TcpListener::bind("127.0.0.1:0").expect("data bind");
+        let client_data = data_l.local_addr().expect("addr");
+        let text = cmd.replace("{port}", &client_data.port().to_string());
+        let text = text.replace(
+            "{p1,p2}",
+            &format!("{},{}", client_data.port() >> 8, client_data.port() & 0xff),
+        );
+        let t0 = Instant::now();
+        w.write_all(format!("{text}\r\n").as_bytes()).expect("send");
+        let mut d = accept_within(&data_l, Duration::from_secs(10))
+            .expect("accept")
+            .expect("a data connection within 10 s");
+        d.set_read_timeout(TIMEOUT).expect("timeout");
+        let mut got = Vec::new();
+        d.read_to_end(&mut got).expect("data");
+        let t1 = Instant::now();
+        assert_eq!(got, b"active payload");
+        line.clear();
+        r.read_line(&mut line).expect("200");
+        assert_eq!(line, "200 ok\r\n");
+        // The command reaches the server one way later; its data connection
+        // pays the handshake (1.5 RTT): four one-way delays in all.
+        let data = t1 - t0;
+        let least = one_way * 4;
+        assert!(
+            data >= least - Duration::from_millis(1) && data < least + Duration::from_millis(150),
+            "data after {data:?}, expected about {least:?}"
+        );
+
+        w.write_all(b"QUIT\r\n").expect("quit");
+        line.clear();
+        r.read_line(&mut line).expect("221");
+        let cmds = h.join().expect("server");
+        assert_eq!(cmds.len(), 3, "{cmds:?}");
+        assert_eq!(cmds[0], bad.trim_end(), "the bad command was altered");
+        let told = parse_port(cmds[1].as_bytes())
+            .or_else(|| parse_eprt(cmds[1].as_bytes()))
+            .unwrap_or_else(|| panic!("server got {:?}", cmds[1]));
+        assert!(
+            cmds[1][..4].eq_ignore_ascii_case(verb),
+            "verb changed: {}",
+            cmds[1]
+        );
+        assert_ne!(
+            told, client_data,
+            "the server was told the client's address"
+        );
+        assert_eq!(told.ip(), proxy.local_addr().ip());
+
+        proxy.set_trace(None).expect("stop tracing");
+        let trace_text = std::fs::read_to_string(&trace).expect("trace file");
+        assert!(
+            trace_text
+                .lines()
+                .any(|l| l.ends_with(&format!("\tC\t{text}"))),
+            "{trace_text}"
+        );
+        assert_eq!(proxy.active_rewrites(), 1);
+        assert_eq!(proxy.passive_rewrites(), 0);
+        assert_eq!(proxy.data_connections(), 1);
+        assert_eq!(proxy.control_connections(), 1);
+    }
+
+    #[test]
+    fn eprt_is_rewritten_and_relayed_with_the_handshake() {
+        active_mode(
+            "EPRT |1|127.0.0.1|{port}|",
+            "EPRT",
+            Duration::from_millis(30),
+        );
+    }
+
+    #[test]
+    fn port_is_rewritten_and_relayed_with_the_handshake() {
+        active_mode("port 127,0,0,1,{p1,p2}", "PORT", Duration::from_millis(30));
     }
 }
