@@ -297,11 +297,11 @@ impl Client {
         if !first.is_preliminary() {
             return Err(refusal(verb, first));
         }
-        let data = match pending {
-            Pending::Connected(s) => s,
+        let (data, early) = match pending {
+            Pending::Connected(s) => (s, None),
             Pending::Listening(l) => self.accept(verb, l)?,
         };
-        self.after_preliminary(verb, data, &first)
+        self.after_preliminary(verb, data, &first, early)
     }
 
     /// EPSV and the transfer command in one write. `Ok(None)` when the
@@ -336,7 +336,7 @@ impl Client {
         };
         let first = self.read(Phase::ControlRead)?;
         match (data, first.is_preliminary()) {
-            (Some(data), true) => self.after_preliminary(verb, data, &first).map(Some),
+            (Some(data), true) => self.after_preliminary(verb, data, &first, None).map(Some),
             (None, true) => {
                 self.mark_broken("transfer started without a data connection");
                 Err(Error::Unexpected {
@@ -368,12 +368,18 @@ impl Client {
         verb: &'static str,
         data: TcpStream,
         first: &Reply,
+        early: Option<Reply>,
     ) -> Result<Started> {
         let expected = size_in_150(&first.lines()[0]);
         // 150 and the final reply may share a segment: 550 means the
         // transfer failed; 226 means the data is all sent already.
-        let early_final = self.ctrl.take_buffered();
-        let early_final = self.note(early_final)?;
+        let early_final = match early {
+            Some(reply) => Some(reply),
+            None => {
+                let buffered = self.ctrl.take_buffered();
+                self.note(buffered)?
+            }
+        };
         if let Some(reply) = &early_final {
             if reply.is_negative() {
                 drop(data);
@@ -433,34 +439,47 @@ impl Client {
     }
 
     fn open_active(&mut self) -> Result<TcpListener> {
+        let listener = self.bind_active()?;
+        let (verb, arg) = self.active_command(&listener)?;
+        let reply = self.command(verb, Some(arg.as_bytes()))?;
+        if reply.is_completion() {
+            return Ok(listener);
+        }
+        if verb == "PORT" || reply.class() != ReplyClass::PermanentNegative {
+            return Err(refusal(verb, reply));
+        }
+        // EPRT is not known here: PORT, for the rest of the session.
+        self.eprt_refused = true;
+        let (verb, arg) = self.active_command(&listener)?;
+        self.expect(verb, Some(arg.as_bytes()), ReplyClass::Completion)?;
+        Ok(listener)
+    }
+
+    /// A listener for the server's data connection, on the address the
+    /// control connection uses.
+    fn bind_active(&mut self) -> Result<TcpListener> {
+        let local = self.ctrl.stream().local_addr();
         let local_ip: IpAddr = self
-            .ctrl
-            .stream()
-            .local_addr()
-            .map_err(|e| Error::io(Phase::DataConnect, e))?
+            .note(local.map_err(|e| Error::io(Phase::DataConnect, e)))?
             .ip();
-        let listener =
-            TcpListener::bind((local_ip, 0)).map_err(|e| Error::io(Phase::DataConnect, e))?;
+        TcpListener::bind((local_ip, 0)).map_err(|e| Error::io(Phase::DataConnect, e))
+    }
+
+    /// The command that tells the server where `listener` is: EPRT, or
+    /// PORT once the server refused EPRT.
+    fn active_command(&self, listener: &TcpListener) -> Result<(&'static str, String)> {
         let addr = listener
             .local_addr()
             .map_err(|e| Error::io(Phase::DataConnect, e))?;
         if !self.eprt_refused {
-            let reply = self.command("EPRT", Some(eprt_arg(&addr).as_bytes()))?;
-            if reply.is_completion() {
-                return Ok(listener);
-            }
-            if reply.class() != ReplyClass::PermanentNegative {
-                return Err(refusal("EPRT", reply));
-            }
-            self.eprt_refused = true;
+            return Ok(("EPRT", eprt_arg(&addr)));
         }
-        let Some(arg) = port_arg(&addr) else {
-            return Err(Error::Other(
+        match port_arg(&addr) {
+            Some(arg) => Ok(("PORT", arg)),
+            None => Err(Error::Other(
                 "server refused EPRT and PORT cannot carry IPv6".into(),
-            ));
-        };
-        self.expect("PORT", Some(arg.as_bytes()), ReplyClass::Completion)?;
-        Ok(listener)
+            )),
+        }
     }
 
     fn connect_data(&mut self, addr: SocketAddr) -> Result<TcpStream> {
@@ -472,46 +491,74 @@ impl Client {
     }
 
     /// Waits for the server's data connection, watching the control
-    /// connection for a negative reply sent instead.
-    fn accept(&mut self, verb: &'static str, listener: TcpListener) -> Result<TcpStream> {
+    /// connection for a negative reply sent instead. A positive final reply
+    /// may come first (the server connected, sent everything and said `226`
+    /// before this side accepted): it is kept and returned with the stream.
+    fn accept(
+        &mut self,
+        verb: &'static str,
+        listener: TcpListener,
+    ) -> Result<(TcpStream, Option<Reply>)> {
         let deadline = Instant::now() + self.config.timeouts.data_connect;
         let nonblocking = listener
             .set_nonblocking(true)
             .map_err(|e| Error::io(Phase::DataConnect, e));
         self.note(nonblocking)?;
+        // A reply may already be buffered (sent in the same segment as 150).
+        let buffered = self.ctrl.take_buffered();
+        let mut early = match self.note(buffered)? {
+            Some(reply) => Some(self.before_connection(verb, reply)?),
+            None => None,
+        };
         loop {
             match listener.accept() {
                 Ok((stream, from)) if from.ip() == self.peer.ip() => {
                     stream
                         .set_nonblocking(false)
                         .map_err(|e| Error::io(Phase::DataConnect, e))?;
-                    return Ok(stream);
+                    return Ok((stream, early));
                 }
                 Ok((_, from)) => log::warn!("refused data connection from {from}: not the server"),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => return self.note(Err(Error::io(Phase::DataConnect, e))),
             }
-            let polled = self.ctrl.poll(Phase::DataConnect);
-            if self.note(polled)? {
-                let buffered = self.ctrl.take_buffered();
-                if let Some(reply) = self.note(buffered)? {
-                    if reply.is_negative() {
-                        return Err(refusal(verb, reply));
-                    }
-                    self.mark_broken("reply before the data connection was made");
-                    return Err(Error::Unexpected {
-                        command: verb,
-                        reply,
-                    });
-                }
-            }
-            if Instant::now() >= deadline {
+            let now = Instant::now();
+            if now >= deadline {
                 return self.note(Err(Error::Timeout {
                     phase: Phase::DataConnect,
                 }));
             }
-            std::thread::sleep(Duration::from_millis(2));
+            // Sleep until either socket has something; once the final reply
+            // is in, only the listener matters.
+            let watch = early.is_none().then(|| self.ctrl.stream());
+            if !wait_readable(&listener, watch, deadline - now) {
+                continue;
+            }
+            let polled = self.ctrl.poll(Phase::DataConnect);
+            if !self.note(polled)? {
+                continue;
+            }
+            let buffered = self.ctrl.take_buffered();
+            if let Some(reply) = self.note(buffered)? {
+                early = Some(self.before_connection(verb, reply)?);
+            }
         }
+    }
+
+    /// A reply read while waiting for the server's data connection: a
+    /// negative one fails the transfer, a positive final one is kept.
+    fn before_connection(&mut self, verb: &'static str, reply: Reply) -> Result<Reply> {
+        if reply.is_negative() {
+            return Err(refusal(verb, reply));
+        }
+        if !reply.is_completion() {
+            self.mark_broken("reply before the data connection was made");
+            return Err(Error::Unexpected {
+                command: verb,
+                reply,
+            });
+        }
+        Ok(reply)
     }
 
     /// Reads the final reply of a transfer whose data connection is closed.
@@ -706,4 +753,31 @@ mod tests {
             vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]
         );
     }
+}
+
+/// Blocks until `listener` has a connection or `control` (when given) has
+/// bytes, or `wait` passes. True when `control` is readable (or may be).
+#[cfg(unix)]
+fn wait_readable(listener: &TcpListener, control: Option<&TcpStream>, wait: Duration) -> bool {
+    use std::os::fd::AsRawFd;
+    let pollfd = |fd| libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let mut fds = [
+        pollfd(listener.as_raw_fd()),
+        pollfd(control.map_or(-1, |c| c.as_raw_fd())),
+    ];
+    let ms = wait.as_millis().clamp(1, 1000) as libc::c_int;
+    // SAFETY: `fds` is a valid array of two pollfd for the whole call; a
+    // negative fd is ignored by poll.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+    control.is_some() && (n < 0 || fds[1].revents != 0)
+}
+
+#[cfg(not(unix))]
+fn wait_readable(_listener: &TcpListener, control: Option<&TcpStream>, _wait: Duration) -> bool {
+    std::thread::sleep(Duration::from_millis(1));
+    control.is_some()
 }

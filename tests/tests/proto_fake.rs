@@ -1029,3 +1029,37 @@ fn passive_replies_with_the_address_on_a_later_line() {
         );
     }
 }
+
+#[test]
+fn active_mode_takes_the_final_reply_sent_before_it_accepted() {
+    // Through a relay (a proxy, a slow network) the control replies can
+    // overtake the data connection: the server sent everything and said 226
+    // before the connection reached the client. The 226 is the transfer's
+    // end, not a protocol error.
+    let steps = script(vec![
+        banner_and_type(),
+        vec![
+            Step::expect("EPRT |1|127.0.0.1|"),
+            Step::send("200 EPRT ok\r\n"),
+            Step::expect("RETR a"),
+            Step::send("150 connecting\r\n"),
+            Step::Sleep(50),
+            Step::send("226 done\r\n"),
+            Step::Sleep(50),
+            Step::ConnectBack,
+            Step::data("all of it"),
+            Step::DataClose,
+        ],
+        noop_ok(),
+    ]);
+    let (got, outcome) = run(steps, |server| {
+        let mut c = connect(server, config(DataMode::Active));
+        let mut a = Vec::new();
+        c.retr("a", 0, &mut a, &mut |_| {}).unwrap();
+        c.noop().unwrap();
+        assert!(c.is_reusable(), "{:?}", c.close_reason());
+        a
+    });
+    outcome.assert_ok();
+    assert_eq!(got, b"all of it");
+}
