@@ -730,31 +730,6 @@ fn split_lines(data: &[u8]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_in_150() {
-        assert_eq!(
-            size_in_150(b"Opening BINARY mode data connection for a.bin (1234 bytes)"),
-            Some(1234)
-        );
-        assert_eq!(size_in_150(b"Opening data connection (0 Bytes)."), Some(0));
-        assert_eq!(size_in_150(b"Opening data connection"), None);
-        assert_eq!(size_in_150(b" bytes"), None);
-        assert_eq!(size_in_150(b"(99999999999999999999999 bytes)"), None);
-    }
-
-    #[test]
-    fn lines_split() {
-        assert_eq!(
-            split_lines(b"a\r\nb\n\r\nc"),
-            vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]
-        );
-    }
-}
-
 /// Blocks until `listener` has a connection or `control` (when given) has
 /// bytes, or `wait` passes. True when `control` is readable (or may be).
 #[cfg(unix)]
@@ -780,4 +755,29 @@ fn wait_readable(listener: &TcpListener, control: Option<&TcpStream>, wait: Dura
 fn wait_readable(_listener: &TcpListener, control: Option<&TcpStream>, _wait: Duration) -> bool {
     std::thread::sleep(Duration::from_millis(1));
     control.is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_in_150() {
+        assert_eq!(
+            size_in_150(b"Opening BINARY mode data connection for a.bin (1234 bytes)"),
+            Some(1234)
+        );
+        assert_eq!(size_in_150(b"Opening data connection (0 Bytes)."), Some(0));
+        assert_eq!(size_in_150(b"Opening data connection"), None);
+        assert_eq!(size_in_150(b" bytes"), None);
+        assert_eq!(size_in_150(b"(99999999999999999999999 bytes)"), None);
+    }
+
+    #[test]
+    fn lines_split() {
+        assert_eq!(
+            split_lines(b"a\r\nb\n\r\nc"),
+            vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]
+        );
+    }
 }
