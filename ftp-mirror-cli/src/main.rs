@@ -58,6 +58,16 @@ pub struct CommonArgs {
     /// No progress bar or progress lines.
     #[arg(long)]
     pub no_progress: bool,
+    /// List directories with STAT and pipelined MLST over the control
+    /// connection: no data connection per directory, two round trips instead
+    /// of three. Only for servers whose STAT shows dot files (pyftpdlib,
+    /// vsftpd); ProFTPD hides them unless `ListOptions -a` is set.
+    #[arg(long)]
+    pub stat_listings: bool,
+    /// Active mode: the server connects to this machine for every transfer
+    /// (EPRT, or PORT). Only where the server can reach this machine.
+    #[arg(long)]
+    pub active: bool,
 }
 
 impl CommonArgs {
@@ -69,11 +79,18 @@ impl CommonArgs {
 
     /// The engine options these arguments ask for.
     pub fn run_options(&self) -> ftp_mirror::run::RunOptions {
-        ftp_mirror::run::RunOptions {
+        let mut opts = ftp_mirror::run::RunOptions {
             dry_run: self.dry_run,
             connections: self.connections,
             ..ftp_mirror::run::RunOptions::default()
+        };
+        if self.stat_listings {
+            opts.listing = ftp_mirror::walk::ListingMode::Stat;
         }
+        if self.active {
+            opts.client.data_mode = ftp_proto::client::DataMode::Active;
+        }
+        opts
     }
 }
 

@@ -35,6 +35,7 @@ use crate::pool::{Pool, PoolConfig, Pools, ServerAuth, ServerKey};
 use crate::report::{DestinationReport, DestinationStatus, ModuleReport, ModuleStatus, RunReport};
 use crate::stage::Stage;
 use crate::sync::{sync_tree, SyncOptions, SyncStats};
+use crate::walk::ListingMode;
 
 /// How to run.
 #[derive(Clone, Debug)]
@@ -53,6 +54,8 @@ pub struct RunOptions {
     /// FTP session settings (timeouts, passive/active). Its `buffer_size` is
     /// replaced by the plan's `BUFFER_SIZE`.
     pub client: Config,
+    /// Which listing commands to use; see [`ListingMode`].
+    pub listing: ListingMode,
 }
 
 impl Default for RunOptions {
@@ -64,6 +67,7 @@ impl Default for RunOptions {
             wait_timeout: None,
             max_retries: 3,
             client: Config::default(),
+            listing: ListingMode::Auto,
         }
     }
 }
@@ -308,6 +312,7 @@ impl Mirror<'_> {
             max_retries: self.opts.max_retries,
             buffer_size: self.buffer_size,
             workers: self.pool.limit().max(1),
+            listing: self.opts.listing,
         };
         let stats = match sync_tree(self.pool, &options, self.events) {
             Ok(stats) => stats,

@@ -43,6 +43,7 @@ use std::path::PathBuf;
 
 use crate::events::EventSink;
 use crate::pool::{Pool, PoolError};
+use crate::walk::ListingMode;
 
 /// What to mirror, where, and how.
 #[derive(Clone, Debug)]
@@ -67,6 +68,8 @@ pub struct SyncOptions {
     pub buffer_size: usize,
     /// Threads listing and downloading; at most the pool's limit is used.
     pub workers: usize,
+    /// Which listing commands to use (MLSD/LIST, or STAT with MLST).
+    pub listing: ListingMode,
 }
 
 impl SyncOptions {
@@ -86,6 +89,7 @@ impl SyncOptions {
             max_retries: 3,
             buffer_size: 64 * 1024,
             workers: 4,
+            listing: ListingMode::Auto,
         }
     }
 }

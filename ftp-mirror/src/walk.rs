@@ -37,7 +37,7 @@
 mod listing;
 mod names;
 
-pub use listing::{list_dir, ListingMethod};
+pub use listing::{list_dir, DirListing, ListingMethod, ListingMode, ListingSupport};
 pub use names::{check_name, NameProblem};
 
 use std::collections::VecDeque;

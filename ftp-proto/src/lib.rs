@@ -14,7 +14,9 @@
 //! - [`passive`]: 227/229 replies and PORT/EPRT arguments.
 //! - [`listing`]: the listing model and MLSD, Unix and MS-DOS parsers.
 //! - [`Features`]: the parsed FEAT reply.
-//! - [`client`]: the blocking session and its transfers.
+//! - [`client`]: the blocking session and its transfers; listings over the
+//!   control connection (`STAT <dir>`, pipelined `MLST`) need no data
+//!   connection.
 //! - [`Error`]: one error type that keeps the server's reply.
 //!
 //! ```no_run
@@ -43,9 +45,11 @@ pub mod listing;
 pub mod passive;
 mod password;
 pub mod reply;
+mod stat;
 mod transfer;
 
 pub use error::{Error, Phase, Result};
 pub use features::Features;
 pub use listing::{Entry, EntryKind, FileTime, TimeAccuracy};
 pub use reply::{Reply, ReplyClass, ReplyCode};
+pub use stat::{BatchReplies, MLST_BATCH};

@@ -14,7 +14,7 @@ use crate::client::{check, refusal, Client, TransferType};
 use crate::config::DataMode;
 use crate::control::nonzero;
 use crate::error::{Error, Phase, Result};
-use crate::listing::{parse_list, parse_mlsd, parse_mlsd_line, Entry, ListContext};
+use crate::listing::{parse_list, parse_mlsd, Entry, ListContext};
 use crate::passive::{eprt_arg, parse_epsv, parse_pasv, pasv_target, port_arg};
 use crate::reply::{Reply, ReplyClass};
 
@@ -169,17 +169,7 @@ impl Client {
     /// connection.
     pub fn mlst(&mut self, path: impl AsRef<[u8]>) -> Result<Entry> {
         let reply = self.expect("MLST", Some(path.as_ref()), ReplyClass::Completion)?;
-        let lines = reply.lines();
-        let found = lines
-            .iter()
-            .skip(1)
-            .take(lines.len().saturating_sub(2))
-            .find_map(|l| parse_mlsd_line(l.strip_prefix(b" ").unwrap_or(l)));
-        found.ok_or_else(|| Error::BadReply {
-            command: "MLST",
-            reason: "no fact line".into(),
-            reply,
-        })
+        crate::stat::mlst_entry(reply)
     }
 
     // ---- shared machinery ----

@@ -3,7 +3,6 @@
 
 use std::collections::HashSet;
 use std::fs;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -19,7 +18,7 @@ use crate::fetch::{
 };
 use crate::pool::{Pool, PoolError, PooledSession};
 use crate::walk::{
-    check_name, list_dir, walk, Jobs, ListingMethod, NameProblem, Priority, QuitFlag,
+    check_name, list_dir, walk, Jobs, ListingSupport, NameProblem, Priority, QuitFlag,
 };
 
 /// Deeper trees are refused (a server presenting a link loop as a
@@ -32,8 +31,13 @@ const RETRY_BACKOFF: (Duration, Duration) = (Duration::from_millis(250), Duratio
 
 /// A unit of work in the walk's queue.
 enum Job {
-    /// List a directory (relative path, `""` for the root).
-    List { rel: Vec<u8>, depth: usize },
+    /// List a directory (relative path, `""` for the root), with its STAT
+    /// listing when the parent's listing read it already.
+    List {
+        rel: Vec<u8>,
+        depth: usize,
+        stat: Option<Vec<Entry>>,
+    },
     /// Fetch (or first check) a file.
     Fetch(FileJob),
 }
@@ -79,8 +83,8 @@ pub(super) struct Engine<'a> {
     resumable: Mutex<HashSet<Vec<u8>>>,
     fatal: Mutex<Option<SyncError>>,
     quit: QuitFlag,
-    /// MLSD was refused although FEAT offered MLST: list with LIST.
-    mlsd_refused: AtomicBool,
+    /// Listing commands the server refused.
+    listing: ListingSupport,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -127,7 +131,7 @@ impl<'a> Engine<'a> {
             resumable: Mutex::new(HashSet::new()),
             fatal: Mutex::new(None),
             quit: QuitFlag::default(),
-            mlsd_refused: AtomicBool::new(false),
+            listing: ListingSupport::new(opts.listing),
         }
     }
 
@@ -152,6 +156,7 @@ impl<'a> Engine<'a> {
         let root = Job::List {
             rel: Vec::new(),
             depth: 0,
+            stat: None,
         };
         let priority = |job: &Job| match job {
             Job::List { .. } => Priority::High,
@@ -192,17 +197,23 @@ impl<'a> Engine<'a> {
 
     fn handle(&self, job: Job, out: &mut Jobs<'_, Job>) {
         match job {
-            Job::List { rel, depth } => self.list(rel, depth, out),
+            Job::List { rel, depth, stat } => self.list(rel, depth, stat, out),
             Job::Fetch(file) => self.fetch(file),
         }
     }
 
     // ---- listing ----
 
-    fn list(&self, rel: Vec<u8>, depth: usize, out: &mut Jobs<'_, Job>) {
+    fn list(
+        &self,
+        rel: Vec<u8>,
+        depth: usize,
+        mut stat: Option<Vec<Entry>>,
+        out: &mut Jobs<'_, Job>,
+    ) {
         let path = self.remote_dir(&rel);
         let mut attempt = 0;
-        let entries = loop {
+        let listing = loop {
             attempt += 1;
             let mut session = match self.session() {
                 Ok(s) => s,
@@ -214,17 +225,10 @@ impl<'a> Engine<'a> {
                     return self.abort(SyncError::Pool(e));
                 }
             };
-            let try_mlsd = !self.mlsd_refused.load(Ordering::Relaxed);
-            let listed = list_dir(&mut session, path.as_deref(), try_mlsd);
+            let listed = list_dir(&mut session, path.as_deref(), &self.listing, stat.take());
             drop(session);
             match listed {
-                Ok((entries, method)) => {
-                    if try_mlsd && method == ListingMethod::List {
-                        // FEAT offered MLST but MLSD was refused: LIST from now on.
-                        self.mlsd_refused.store(true, Ordering::Relaxed);
-                    }
-                    break entries;
-                }
+                Ok(listing) => break listing,
                 Err(e) => {
                     if is_transient(&e) && self.pause(&rel, attempt, &e.to_string()) {
                         continue;
@@ -242,10 +246,10 @@ impl<'a> Engine<'a> {
         self.event(Event::DirListed {
             module: self.opts.module.clone(),
             path: lossy(&rel),
-            entries: entries.len(),
+            entries: listing.entries.len(),
         });
         lock(&self.stats).dirs += 1;
-        self.consider_entries(&rel, depth, entries, out);
+        self.consider_entries(&rel, depth, listing.entries, listing.prefetched, out);
     }
 
     /// Decides what to do with every entry of a listed directory.
@@ -254,8 +258,11 @@ impl<'a> Engine<'a> {
         rel: &[u8],
         depth: usize,
         mut entries: Vec<Entry>,
+        prefetched: Vec<(Vec<u8>, Vec<Entry>)>,
         out: &mut Jobs<'_, Job>,
     ) {
+        let mut prefetched: std::collections::HashMap<Vec<u8>, Vec<Entry>> =
+            prefetched.into_iter().collect();
         // Directories first: their listings are queued before the files of
         // this one are compared, so the walk spreads early.
         entries.sort_by_key(|e| !e.is_dir());
@@ -299,6 +306,7 @@ impl<'a> Engine<'a> {
                     out.push(Job::List {
                         rel: child,
                         depth: depth + 1,
+                        stat: prefetched.remove(&entry.name),
                     });
                 }
                 EntryKind::File => {

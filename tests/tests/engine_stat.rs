@@ -1,0 +1,121 @@
+//! The engine with `ListingMode::Stat` (STAT names, pipelined MLST facts):
+//! the same mirror as MLSD gives, exact times, a re-run that fetches
+//! nothing, big directories and refusing servers handled by MLSD, and a
+//! hostile name that cannot hide its neighbours.
+
+mod engine_util;
+
+use std::sync::Arc;
+
+use engine_util::*;
+use ftp_mirror::events::Event;
+use ftp_mirror::sync::SyncOptions;
+use ftp_mirror::walk::ListingMode;
+use ftp_mirror_tests::pyftpd::PyFtpd;
+use ftp_mirror_tests::tree::{assert_trees_equal, build_sample_tree, write_file};
+use ftp_proto::MLST_BATCH;
+
+fn stat_options(dest: &std::path::Path) -> SyncOptions {
+    SyncOptions {
+        listing: ListingMode::Stat,
+        workers: 3,
+        ..options(dest)
+    }
+}
+
+#[test]
+fn stat_listings_mirror_exactly_and_a_rerun_fetches_nothing() {
+    let src = tempfile::tempdir().unwrap();
+    let dst = tempfile::tempdir().unwrap();
+    let mut summary = build_sample_tree(src.path(), 300_000);
+    write_file(&src.path().join("dir1/.dotfile"), b"hidden\n");
+    // Larger than one MLST batch: listed with MLSD instead.
+    for i in 0..MLST_BATCH + 5 {
+        write_file(
+            &src.path().join(format!("wide/f{i:04}")),
+            format!("{i}\n").as_bytes(),
+        );
+    }
+    summary.files += MLST_BATCH + 6;
+    for (i, name) in ["a b", "-dash", "semi;colon", "ünï"].iter().enumerate() {
+        write_file(&src.path().join("odd").join(name), &[b'x'; 7][..=i]);
+        summary.files += 1;
+    }
+    let server = PyFtpd::builder(src.path()).verbose().start();
+    let pool = pool(&server.host(), server.port(), "anonymous", "guest@", 3);
+
+    let rec = Arc::new(Recorder::default());
+    let stats = sync(&pool, &stat_options(dst.path()), rec.clone()).expect("sync");
+    assert!(stats.failures.is_empty(), "{:?}", stats.failures);
+    assert_eq!(stats.files_fetched as usize, summary.files);
+    assert_trees_equal(src.path(), dst.path());
+    assert_eq!(
+        file_mtimes(src.path()),
+        file_mtimes(dst.path()),
+        "MLST times are exact"
+    );
+    // The listings went over the control connection: no MLSD except for the
+    // wide directory.
+    let log = server.log();
+    assert!(log.contains("STAT"), "{log}");
+    let mlsd = log.matches("MLSD").count();
+    assert!(mlsd <= 1, "{mlsd} MLSD in {log}");
+
+    let rec = Arc::new(Recorder::default());
+    let again = sync(&pool, &stat_options(dst.path()), rec.clone()).expect("second sync");
+    assert!(again.failures.is_empty(), "{:?}", again.failures);
+    assert_eq!(again.files_fetched, 0, "{:?}", rec.done());
+    assert_eq!(again.files_unchanged as usize, summary.files);
+}
+
+#[test]
+fn a_name_with_crlf_cannot_hide_the_entries_after_it() {
+    let src = tempfile::tempdir().unwrap();
+    let dst = tempfile::tempdir().unwrap();
+    write_file(&src.path().join("d/a.txt"), b"first\n");
+    // Sorted listings put it between a.txt and z.txt: a server that sends
+    // names raw ends its STAT reply early, in the name.
+    write_file(&src.path().join("d/m\r\n213 End\r\n213-more"), b"hostile\n");
+    write_file(&src.path().join("d/z.txt"), b"last\n");
+    let server = PyFtpd::start(src.path());
+    let pool = pool(&server.host(), server.port(), "anonymous", "guest@", 2);
+
+    let rec = Arc::new(Recorder::default());
+    let stats = sync(&pool, &stat_options(dst.path()), rec.clone()).expect("sync");
+    assert_eq!(
+        std::fs::read(dst.path().join("d/a.txt")).unwrap(),
+        b"first\n"
+    );
+    assert_eq!(
+        std::fs::read(dst.path().join("d/z.txt")).unwrap(),
+        b"last\n"
+    );
+    // Only the hostile file fails (MLSD, used once STAT is out of step,
+    // shows it as `m`, which does not exist).
+    assert_eq!(stats.failures.len(), 1, "{:?}", stats.failures);
+    assert!(
+        stats.failures[0].0.starts_with("d/m"),
+        "{:?}",
+        stats.failures
+    );
+    let files: Vec<_> = std::fs::read_dir(dst.path().join("d"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(rec.count(|e| matches!(e, Event::Failed { .. })) >= 1);
+}
+
+#[test]
+fn a_server_without_stat_for_paths_is_listed_with_mlsd() {
+    // ftp-serve answers STAT with a path with 504.
+    let src = tempfile::tempdir().unwrap();
+    let dst = tempfile::tempdir().unwrap();
+    let summary = build_sample_tree(src.path(), 50_000);
+    let server = serve(src.path());
+    let pool = anon_pool(&server, 2);
+    let stats = sync(&pool, &stat_options(dst.path()), Arc::default()).expect("sync");
+    assert!(stats.failures.is_empty(), "{:?}", stats.failures);
+    assert_eq!(stats.files_fetched as usize, summary.files);
+    assert_trees_equal(src.path(), dst.path());
+}
