@@ -312,9 +312,7 @@ impl Session<'_> {
 
     fn stat(&mut self, arg: &[u8]) -> io::Result<()> {
         if !arg.trim_ascii().is_empty() {
-            return self
-                .ctrl
-                .reply(504, "STAT with a path is not supported; use LIST");
+            return self.stat_listing(arg);
         }
         let lines = vec![
             b"ftp-serve status:".to_vec(),
@@ -324,6 +322,54 @@ impl Session<'_> {
             b"End of status".to_vec(),
         ];
         self.ctrl.reply_lines(211, lines)
+    }
+
+    /// STAT with a path: the LIST lines of a directory (or of one file) in
+    /// a 213 reply on the control connection. A name with CR or LF would
+    /// end its line, and could fake the end of the reply: such entries are
+    /// left out (MLSD and NLST still show them).
+    fn stat_listing(&mut self, arg: &[u8]) -> io::Result<()> {
+        let arg = skip_options(arg);
+        let target = vfs::join(&self.cwd, arg);
+        let resolved = match self.shared.root.resolve(&target) {
+            Ok(r) => r,
+            Err(refusal) => return self.refuse(refusal),
+        };
+        let entries = if resolved.meta.is_dir() {
+            match dirlist::read_dir(&self.shared.root, &resolved.path) {
+                Ok(entries) => entries,
+                Err(e) => {
+                    log::debug!(
+                        "session {}: cannot list {}: {e}",
+                        self.id,
+                        resolved.path.display()
+                    );
+                    return self.ctrl.reply(550, "Cannot read the directory");
+                }
+            }
+        } else {
+            match dirlist::entry(vfs::file_name(&target).to_vec(), &resolved.meta) {
+                Some(entry) => vec![entry],
+                None => return self.ctrl.reply(550, "Not a file or directory"),
+            }
+        };
+        let mut lines = Vec::with_capacity(entries.len() + 2);
+        lines.push(b"Status of the listing:".to_vec());
+        let body = dirlist::render(
+            &entries
+                .into_iter()
+                .filter(|e| !e.name.iter().any(|&b| b == b'\r' || b == b'\n'))
+                .collect::<Vec<_>>(),
+            Style::List,
+        );
+        lines.extend(
+            body.split(|&b| b == b'\n')
+                .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+                .filter(|l| !l.is_empty())
+                .map(<[u8]>::to_vec),
+        );
+        lines.push(b"End of status".to_vec());
+        self.ctrl.reply_lines(213, lines)
     }
 
     fn site(&mut self, arg: &[u8]) -> io::Result<()> {

@@ -33,6 +33,7 @@ def parse_args():
     p.add_argument("--anonymous", action="store_true", help="allow anonymous login")
     p.add_argument("--anon-perm", default="elr", help="pyftpdlib permissions of anonymous")
     p.add_argument("--no-mlst", action="store_true", help="remove MLST/MLSD (FEAT no longer offers them)")
+    p.add_argument("--no-stat-paths", action="store_true", help="answer STAT with a path with 504")
     p.add_argument("--max-cons-per-ip", type=int, default=0, help="0 means unlimited")
     p.add_argument("--max-cons", type=int, default=512)
     p.add_argument("--banner", help="text of the 220 greeting")
@@ -71,6 +72,15 @@ def main():
 
     class Handler(FTPHandler):
         pass
+
+    if args.no_stat_paths:
+        def ftp_STAT(self, path):
+            if path:
+                self.respond("504 STAT with a path is not implemented.")
+                return None
+            return FTPHandler.ftp_STAT(self, path)
+
+        Handler.ftp_STAT = ftp_STAT
 
     Handler.authorizer = authorizer
     Handler.proto_cmds = proto_cmds

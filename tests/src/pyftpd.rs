@@ -57,6 +57,7 @@ pub struct PyFtpdBuilder {
     anonymous: bool,
     anon_perms: String,
     mlst: bool,
+    stat_paths: bool,
     max_cons_per_ip: u32,
     banner: Option<String>,
     verbose: bool,
@@ -96,6 +97,13 @@ impl PyFtpdBuilder {
     /// Sets the anonymous user's permission letters (default [`READ_PERMS`]).
     pub fn anonymous_permissions(mut self, perms: &str) -> Self {
         self.anon_perms = perms.to_string();
+        self
+    }
+
+    /// Answers `STAT <path>` with 504, as servers without control-connection
+    /// listings do (`STAT` alone still gives the status).
+    pub fn no_stat_paths(mut self) -> Self {
+        self.stat_paths = false;
         self
     }
 
@@ -165,6 +173,9 @@ impl PyFtpdBuilder {
         }
         if self.anonymous {
             cmd.args(["--anonymous", "--anon-perm", &self.anon_perms]);
+        }
+        if !self.stat_paths {
+            cmd.arg("--no-stat-paths");
         }
         if !self.mlst {
             cmd.arg("--no-mlst");
@@ -260,6 +271,7 @@ impl PyFtpd {
             anonymous: true,
             anon_perms: READ_PERMS.to_string(),
             mlst: true,
+            stat_paths: true,
             max_cons_per_ip: 0,
             banner: None,
             verbose: false,

@@ -108,7 +108,26 @@ fn a_name_with_crlf_cannot_hide_the_entries_after_it() {
 
 #[test]
 fn a_server_without_stat_for_paths_is_listed_with_mlsd() {
-    // ftp-serve answers STAT with a path with 504.
+    let src = tempfile::tempdir().unwrap();
+    let dst = tempfile::tempdir().unwrap();
+    let summary = build_sample_tree(src.path(), 50_000);
+    let server = PyFtpd::builder(src.path())
+        .no_stat_paths()
+        .verbose()
+        .start();
+    let pool = pool(&server.host(), server.port(), "anonymous", "guest@", 2);
+    let stats = sync(&pool, &stat_options(dst.path()), Arc::default()).expect("sync");
+    assert!(stats.failures.is_empty(), "{:?}", stats.failures);
+    assert_eq!(stats.files_fetched as usize, summary.files);
+    assert_trees_equal(src.path(), dst.path());
+    // Refused once, not once per directory.
+    let log = server.log();
+    let stats_sent = log.matches("STAT").count();
+    assert!(stats_sent <= 2, "{stats_sent} STAT in {log}");
+}
+
+#[test]
+fn ftp_serve_lists_over_the_control_connection_too() {
     let src = tempfile::tempdir().unwrap();
     let dst = tempfile::tempdir().unwrap();
     let summary = build_sample_tree(src.path(), 50_000);
@@ -118,4 +137,8 @@ fn a_server_without_stat_for_paths_is_listed_with_mlsd() {
     assert!(stats.failures.is_empty(), "{:?}", stats.failures);
     assert_eq!(stats.files_fetched as usize, summary.files);
     assert_trees_equal(src.path(), dst.path());
+    assert_eq!(file_mtimes(src.path()), file_mtimes(dst.path()));
+    let again = sync(&pool, &stat_options(dst.path()), Arc::default()).expect("again");
+    assert_eq!(again.files_fetched, 0);
+    assert_eq!(again.files_unchanged as usize, summary.files);
 }

@@ -325,3 +325,28 @@ fn stat_entries_keep_their_kinds() {
     assert_eq!(kind("a"), EntryKind::File);
     assert!(matches!(kind("link"), EntryKind::Symlink { .. }));
 }
+
+#[test]
+fn ftp_serve_answers_stat_with_a_listing_and_leaves_out_crlf_names() {
+    let root = tempfile::tempdir().unwrap();
+    build_sample_tree(root.path(), 1000);
+    write_file(&root.path().join("dir1/a\r\n213 End"), b"hostile\n");
+    let server = ftp_serve::Server::bind(ftp_serve::ServerConfig {
+        root: root.path().to_path_buf(),
+        ..ftp_serve::ServerConfig::default()
+    })
+    .and_then(|s| s.spawn())
+    .unwrap();
+    let addr = server.local_addr();
+    let mut c = Client::connect(&addr.ip().to_string(), addr.port(), config()).unwrap();
+    c.login_anonymous().unwrap();
+    for dir in [&b"."[..], b"dir1", b"/"] {
+        let stat = c.stat_list(dir).unwrap();
+        let mut mlsd = c.mlsd(Some(dir)).unwrap();
+        mlsd.retain(|e| !e.name.contains(&b'\n'));
+        assert_eq!(sorted_names(&stat), sorted_names(&mlsd), "{dir:?}");
+    }
+    let err = c.stat_list("missing").unwrap_err();
+    assert_eq!(err.code(), Some(550));
+    assert!(c.is_reusable(), "{:?}", c.close_reason());
+}
