@@ -59,9 +59,10 @@ pub struct CommonArgs {
     #[arg(long)]
     pub no_progress: bool,
     /// List directories with STAT and pipelined MLST over the control
-    /// connection: no data connection per directory, two round trips instead
-    /// of three. Only for servers whose STAT shows dot files (pyftpdlib,
-    /// vsftpd); ProFTPD hides them unless `ListOptions -a` is set.
+    /// connection: no data connection per directory, one or two round trips
+    /// instead of three. Only for servers whose STAT lists every entry (pyftpdlib,
+    /// ftp-mirror serve); ProFTPD hides dot files unless `ListOptions -a`
+    /// is set.
     #[arg(long)]
     pub stat_listings: bool,
     /// Active mode: the server connects to this machine for every transfer

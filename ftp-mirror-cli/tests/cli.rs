@@ -128,6 +128,21 @@ fn get_a_file_and_a_directory() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_trees_equal(src.path(), &work.path().join("copy"));
+
+    // The same in active mode with listings over the control connection.
+    let out = ftp_mirror(
+        &[
+            "get",
+            &format!("{base}/"),
+            "copy2",
+            "--active",
+            "--stat-listings",
+            "--no-progress",
+        ],
+        work.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_trees_equal(src.path(), &work.path().join("copy2"));
 }
 
 #[test]
