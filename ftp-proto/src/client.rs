@@ -150,27 +150,19 @@ impl Client {
             .then(|| "unread bytes on the control connection".to_string())
     }
 
-    /// Logs in as `user`. After `230` the client asks FEAT, turns UTF-8 on
-    /// when offered (`OPTS UTF8 ON`) and selects `TYPE I`.
+    /// Logs in as `user`, asks FEAT, turns UTF-8 on (`OPTS UTF8 ON`) and
+    /// selects `TYPE I`.
+    ///
+    /// With [`Config::pipeline`] the five commands go in one write and their
+    /// replies are read in order: one round trip instead of four. Otherwise
+    /// each waits for the previous reply, and OPTS is sent only when FEAT
+    /// lists UTF8.
     pub fn login(&mut self, user: &str, password: &Password) -> Result<()> {
-        let reply = self.command("USER", Some(user.as_bytes()))?;
-        match reply.code().get() {
-            230 => {}
-            331 | 332 => {
-                let reply = self.command("PASS", Some(password.expose().as_bytes()))?;
-                if reply.code().get() == 332 {
-                    return Err(Error::Unexpected {
-                        command: "PASS",
-                        reply,
-                    });
-                }
-                check("PASS", reply, ReplyClass::Completion)?;
-            }
-            _ => {
-                check("USER", reply, ReplyClass::Intermediate)?;
-            }
+        if self.config.pipeline {
+            self.login_pipelined(user, password)
+        } else {
+            self.login_step_by_step(user, password)
         }
-        self.after_login()
     }
 
     /// Logs in as `anonymous`.
@@ -178,13 +170,66 @@ impl Client {
         self.login("anonymous", &Password::anonymous())
     }
 
-    fn after_login(&mut self) -> Result<()> {
+    fn login_step_by_step(&mut self, user: &str, password: &Password) -> Result<()> {
+        let reply = self.command("USER", Some(user.as_bytes()))?;
+        match reply.code().get() {
+            230 => {}
+            331 | 332 => {
+                let reply = self.command("PASS", Some(password.expose().as_bytes()))?;
+                check_pass(reply)?;
+            }
+            _ => {
+                check("USER", reply, ReplyClass::Intermediate)?;
+            }
+        }
         let utf8 = self.features()?.has("UTF8");
         if !utf8 {
             return self.set_type(TransferType::Binary);
         }
         // OPTS and TYPE in one write: two replies for one round trip.
         self.send_many(&[("OPTS", Some(b"UTF8 ON")), ("TYPE", Some(b"I"))])?;
+        self.read_opts_and_type()
+    }
+
+    fn login_pipelined(&mut self, user: &str, password: &Password) -> Result<()> {
+        // OPTS UTF8 ON goes before FEAT's answer is known, so also to servers
+        // that do not list UTF8. That is harmless: such a server refuses it
+        // (500/501/502) and names go as raw bytes either way.
+        self.send_many(&[
+            ("USER", Some(user.as_bytes())),
+            ("PASS", Some(password.expose().as_bytes())),
+            ("FEAT", None),
+            ("OPTS", Some(b"UTF8 ON")),
+            ("TYPE", Some(b"I")),
+        ])?;
+        let result = self.read_pipelined_login();
+        if let Err(e) = &result {
+            // Replies to the later commands may still be on their way (or
+            // never come: some servers close or throttle after a failed
+            // login), so they are not read and the session is not reused.
+            self.mark_broken(format!("login failed: {e}"));
+        }
+        result
+    }
+
+    /// Reads the replies to USER, PASS, FEAT, OPTS and TYPE sent in one
+    /// write, stopping at the first one that fails the login.
+    fn read_pipelined_login(&mut self) -> Result<()> {
+        let user = self.read_reply_to("USER")?;
+        if user.code().get() == 230 {
+            ignore_pass(self.read_reply_to("PASS")?)?;
+        } else {
+            // 331/332, or another 3yz: either way the PASS reply decides.
+            check("USER", user, ReplyClass::Intermediate)?;
+            check_pass(self.read_reply_to("PASS")?)?;
+        }
+        let feat = self.read_reply_to("FEAT")?;
+        self.features = Some(features_from(feat)?);
+        self.read_opts_and_type()
+    }
+
+    /// Reads the replies to OPTS UTF8 ON and TYPE I, sent together.
+    fn read_opts_and_type(&mut self) -> Result<()> {
         // A refused OPTS is harmless: names go as raw bytes anyway.
         let opts = self.read(Phase::ControlRead)?;
         let type_reply = self.read(Phase::ControlRead)?;
@@ -196,19 +241,12 @@ impl Client {
         Ok(())
     }
 
-    /// The server's features (FEAT), asked once per session. A server that
-    /// refuses FEAT has no features.
+    /// The server's features (FEAT), asked once per session (login asks
+    /// it). A server that refuses FEAT has no features.
     pub fn features(&mut self) -> Result<&Features> {
         if self.features.is_none() {
             let reply = self.command("FEAT", None)?;
-            let features = if reply.is_completion() {
-                Features::from_reply(&reply)
-            } else if reply.class() == ReplyClass::PermanentNegative {
-                Features::default()
-            } else {
-                return Err(refusal("FEAT", reply));
-            };
-            self.features = Some(features);
+            self.features = Some(features_from(reply)?);
         }
         Ok(self.features.get_or_insert_with(Features::default))
     }
@@ -435,6 +473,12 @@ impl Client {
     /// and is marked broken.
     pub(crate) fn command(&mut self, verb: &'static str, arg: Option<&[u8]>) -> Result<Reply> {
         self.send(verb, arg)?;
+        self.read_reply_to(verb)
+    }
+
+    /// Reads the reply to `verb`, a command that opens no data connection:
+    /// a `1yz` marks the session broken (see [`Client::command`]).
+    fn read_reply_to(&mut self, verb: &'static str) -> Result<Reply> {
         let reply = self.read(Phase::ControlRead)?;
         if reply.is_preliminary() {
             self.mark_broken(format!("preliminary reply to {verb}: {reply}"));
@@ -491,6 +535,39 @@ pub(crate) fn check(verb: &'static str, reply: Reply, want: ReplyClass) -> Resul
         Ok(reply)
     } else {
         Err(refusal(verb, reply))
+    }
+}
+
+/// Checks the reply to PASS: a completion logs in; `332` (an account is
+/// needed) is not supported.
+fn check_pass(reply: Reply) -> Result<()> {
+    if reply.code().get() == 332 {
+        return Err(Error::Unexpected {
+            command: "PASS",
+            reply,
+        });
+    }
+    check("PASS", reply, ReplyClass::Completion).map(drop)
+}
+
+/// The reply to a PASS sent after USER already logged in (`230`): whatever
+/// the server says to it (`503`, `202`, `230`) is fine, except a `421` or a
+/// `1yz`, which leave the session closing or out of step.
+fn ignore_pass(reply: Reply) -> Result<()> {
+    if reply.is_preliminary() || reply.code().get() == 421 {
+        return Err(refusal("PASS", reply));
+    }
+    Ok(())
+}
+
+/// The features in the reply to FEAT: none when it is refused for good.
+fn features_from(reply: Reply) -> Result<Features> {
+    if reply.is_completion() {
+        Ok(Features::from_reply(&reply))
+    } else if reply.class() == ReplyClass::PermanentNegative {
+        Ok(Features::default())
+    } else {
+        Err(refusal("FEAT", reply))
     }
 }
 

@@ -79,8 +79,10 @@ pub struct Config {
     /// The largest listing (LIST/NLST/MLSD data) accepted, in bytes.
     pub max_listing: usize,
     /// Send EPSV and the transfer command together, without waiting for the
-    /// 229 in between, saving a round trip per transfer. Turned off for the
-    /// rest of the session when the server answers it badly.
+    /// 229 in between, saving a round trip per transfer (turned off for the
+    /// rest of the session when the server answers it badly), and log in
+    /// with USER, PASS, FEAT, OPTS UTF8 ON and TYPE I in one write, one
+    /// round trip instead of four. Off: every command waits for its reply.
     pub pipeline: bool,
 }
 

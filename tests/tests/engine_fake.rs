@@ -21,6 +21,9 @@ fn login(features: &str) -> Vec<Step> {
         Step::send("230 in\r\n"),
         Step::expect("FEAT"),
         Step::send(format!("211-Features:\r\n{features}211 End\r\n")),
+        // Pipelined login: OPTS goes whether or not FEAT lists UTF8.
+        Step::expect("OPTS UTF8 ON"),
+        Step::send("200 UTF8 on\r\n"),
         Step::expect("TYPE I"),
         Step::send("200 binary\r\n"),
     ]

@@ -89,6 +89,9 @@ fn multi_line_replies_everywhere() {
                 Step::send("230-Logged in\r\n230-Line two\r\n230 Done\r\n"),
                 Step::expect("FEAT"),
                 Step::send("211-Features:\r\n EPSV\r\n SIZE\r\n REST STREAM\r\n211 End\r\n"),
+                // Pipelined login: OPTS goes whether or not FEAT lists UTF8.
+                Step::expect("OPTS UTF8 ON"),
+                Step::send("501-Unknown option\r\n501 UTF8\r\n"),
                 Step::expect("TYPE I"),
                 Step::send("200-Type set\r\n200 to I\r\n"),
             ],
