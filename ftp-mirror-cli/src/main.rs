@@ -69,6 +69,10 @@ pub struct CommonArgs {
     /// (EPRT, or PORT). Only where the server can reach this machine.
     #[arg(long)]
     pub active: bool,
+    /// Send every command alone and wait for its reply, for servers that
+    /// drop commands sent ahead (login, EPSV with its transfer).
+    #[arg(long)]
+    pub no_pipelining: bool,
 }
 
 impl CommonArgs {
@@ -90,6 +94,9 @@ impl CommonArgs {
         }
         if self.active {
             opts.client.data_mode = ftp_proto::client::DataMode::Active;
+        }
+        if self.no_pipelining {
+            opts.client.pipeline = false;
         }
         opts
     }

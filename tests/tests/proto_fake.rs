@@ -1066,3 +1066,20 @@ fn active_mode_takes_the_final_reply_sent_before_it_accepted() {
     outcome.assert_ok();
     assert_eq!(got, b"all of it");
 }
+
+#[test]
+fn quit_without_waiting_does_not_wait_for_the_221() {
+    let steps = vec![
+        Step::send("220 hi\r\n"),
+        Step::expect("QUIT"),
+        // A slow goodbye: the client is gone long before.
+        Step::Sleep(3_000),
+        Step::send("221 bye\r\n"),
+    ];
+    let (took, outcome) = run(steps, |server| {
+        let c = connect(server, config(DataMode::Passive));
+        timed(|| c.quit_without_waiting()).1
+    });
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    assert!(outcome.client_closed, "{outcome:?}");
+}

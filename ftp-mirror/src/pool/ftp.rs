@@ -104,7 +104,7 @@ impl Manager for FtpManager {
 
     fn close(&self, conn: Client) {
         if conn.is_reusable() {
-            let _ = conn.quit();
+            conn.quit_without_waiting();
         } else {
             conn.close();
         }
