@@ -10,8 +10,8 @@ use std::path::Path;
 
 use crate::stats::{Failure, Mode, Scenario, Summary};
 use crate::suite::TreeInfo;
-use crate::targets::TargetResult;
-use crate::tools::Tool;
+use crate::targets::{is_peer, TargetResult};
+use crate::tools::{Tool, ALL_TOOLS};
 
 /// The default block name: markers `<!-- mirror-bench:results:begin -->`
 /// and `<!-- mirror-bench:results:end -->`.
@@ -70,6 +70,7 @@ pub fn markdown(
         let _ = writeln!(md, "| {} | **{}** | {} |", t.name, t.status, t.detail);
     }
     md.push('\n');
+    let ours = ftp_mirror_variants(summaries);
     for tree in trees {
         let rows: Vec<&Summary> = summaries
             .iter()
@@ -86,22 +87,31 @@ pub fn markdown(
             tree.files,
             tree.bytes as f64 / (1024.0 * 1024.0)
         );
+        // One ratio column per ftp-mirror variant in the run.
+        let ratio_heads: String = ours
+            .iter()
+            .map(|t| format!(" Peer / {} |", t.name()))
+            .collect();
         let _ = writeln!(
             md,
-            "| Server | RTT | Mode | Tool | Sessions | Median s | Range s | Peer / ftp-mirror | CPU s | Peak RSS MiB | MiB/s | Files/s | Connections (control/data) |"
+            "| Server | RTT | Mode | Tool | Sessions | Median s | Range s |{ratio_heads} CPU s | Peak RSS MiB | MiB/s | Files/s | Connections (control/data) |"
         );
         let _ = writeln!(
             md,
-            "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            "|---|---:|---|---|---:|---:|---:|{}---:|---:|---:|---:|---:|",
+            "---:|".repeat(ours.len())
         );
         for r in &rows {
-            let ratio = match ours_for(summaries, r) {
-                Some(o) if r.tool != Tool::FtpMirror => format!(
-                    "{:.2}x",
-                    r.median_wall.as_secs_f64() / o.median_wall.as_secs_f64().max(1e-9)
-                ),
-                _ => "-".into(),
-            };
+            let ratios: Vec<String> = ours
+                .iter()
+                .map(|&variant| match ours_for(summaries, variant, r) {
+                    Some(o) if is_peer(r.tool) => format!(
+                        "{:.2}x",
+                        r.median_wall.as_secs_f64() / o.median_wall.as_secs_f64().max(1e-9)
+                    ),
+                    _ => "-".into(),
+                })
+                .collect();
             let _ = writeln!(
                 md,
                 "| {} | {} ms | {} | {} | {} | {:.3} | [{:.3}, {:.3}] | {} | {:.2} | {:.1} | {:.1} | {:.0} | {} |",
@@ -113,7 +123,7 @@ pub fn markdown(
                 r.median_wall.as_secs_f64(),
                 r.min_wall.as_secs_f64(),
                 r.max_wall.as_secs_f64(),
-                ratio,
+                ratios.join(" | "),
                 r.median_cpu.as_secs_f64(),
                 r.peak_rss_kib as f64 / 1024.0,
                 r.bytes_per_sec() / (1024.0 * 1024.0),
@@ -204,12 +214,27 @@ fn profile_table(md: &mut String, rows: &[&Summary]) {
     md.push('\n');
 }
 
-/// ftp-mirror's row to compare a peer row with: same scenario, same
-/// sessions, or the most sessions for single-session peers.
-fn ours_for<'a>(all: &'a [Summary], peer: &Summary) -> Option<&'a Summary> {
+/// The ftp-mirror variants (`ftp-mirror`, `ftp-mirror-stat`) measured in
+/// `all`, in tool order; just `ftp-mirror` when there are none, so the table
+/// keeps its ratio column.
+fn ftp_mirror_variants(all: &[Summary]) -> Vec<Tool> {
+    let ours: Vec<Tool> = ALL_TOOLS
+        .into_iter()
+        .filter(|t| t.is_ftp_mirror() && all.iter().any(|s| s.tool == *t))
+        .collect();
+    if ours.is_empty() {
+        vec![Tool::FtpMirror]
+    } else {
+        ours
+    }
+}
+
+/// The row of ftp-mirror variant `ours` to compare a peer row with: same
+/// scenario, same sessions, or the most sessions for single-session peers.
+fn ours_for<'a>(all: &'a [Summary], ours: Tool, peer: &Summary) -> Option<&'a Summary> {
     let mut ours: Vec<&Summary> = all
         .iter()
-        .filter(|s| s.tool == Tool::FtpMirror && s.scenario == peer.scenario)
+        .filter(|s| s.tool == ours && s.scenario == peer.scenario)
         .collect();
     ours.sort_by_key(|s| s.sessions);
     // Single-session tools, and rclone-uncapped (2N connections), are
@@ -304,7 +329,9 @@ fn human_secs(secs: f64) -> String {
 fn color(tool: Tool) -> &'static str {
     match tool {
         Tool::FtpMirror => "#d9480f",
+        Tool::FtpMirrorStat => "#ff922b",
         Tool::Lftp => "#1c7ed6",
+        Tool::LftpStat => "#74c0fc",
         Tool::Rclone => "#2b8a3e",
         Tool::RcloneUncapped => "#8ce99a",
         Tool::Wget => "#862e9c",
@@ -443,6 +470,10 @@ mod tests {
             md.contains("### Not measured\n\n- tree d: too slow\n"),
             "{md}"
         );
+        assert!(
+            md.contains("| Range s | Peer / ftp-mirror | CPU s |"),
+            "{md}"
+        );
         let svg = svg_chart(&rows);
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         assert_eq!(svg.matches("<rect x=").count(), 3);
@@ -451,5 +482,73 @@ mod tests {
             "{svg}"
         );
         assert_eq!(human_secs(0.0456), "46 ms");
+    }
+
+    #[test]
+    fn table_has_ratios_to_each_ftp_mirror_variant() {
+        let rows = vec![
+            summary(Tool::FtpMirror, 16, 2.0),
+            summary(Tool::FtpMirrorStat, 16, 1.0),
+            summary(Tool::Lftp, 16, 5.0),
+            summary(Tool::LftpStat, 16, 4.0),
+            summary(Tool::Wget, 1, 30.0),
+        ];
+        let trees = vec![TreeInfo {
+            name: "a".into(),
+            description: "d".into(),
+            files: 10,
+            bytes: 1 << 20,
+        }];
+        let md = markdown(&RunInfo::default(), &trees, &rows, &[], &[], &[], None);
+        assert!(
+            md.contains("| Range s | Peer / ftp-mirror | Peer / ftp-mirror-stat | CPU s |"),
+            "{md}"
+        );
+        // Each peer against each variant; our variants are not peers.
+        assert!(
+            md.contains("| ftp-mirror | 16 | 2.000 | [2.000, 2.000] | - | - |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| ftp-mirror-stat | 16 | 1.000 | [1.000, 1.000] | - | - |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| lftp | 16 | 5.000 | [5.000, 5.000] | 2.50x | 5.00x |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| lftp-stat | 16 | 4.000 | [4.000, 4.000] | 2.00x | 4.00x |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| wget | 1 | 30.000 | [30.000, 30.000] | 15.00x | 30.00x |"),
+            "{md}"
+        );
+        // Every data row has as many cells as the header.
+        let cells = |l: &str| l.matches('|').count();
+        let table: Vec<&str> = md
+            .lines()
+            .filter(|l| l.starts_with("| pyftpdlib"))
+            .collect();
+        let head = md
+            .lines()
+            .find(|l| l.starts_with("| Server |"))
+            .expect("header");
+        let sep = md
+            .lines()
+            .find(|l| l.starts_with("|---|---:|"))
+            .expect("separator");
+        assert_eq!(table.len(), 5);
+        assert_eq!(cells(head), 15);
+        assert_eq!(cells(sep), cells(head), "{sep}");
+        assert!(table.iter().all(|l| cells(l) == cells(head)), "{md}");
+        let svg = svg_chart(&rows);
+        assert_eq!(svg.matches("<rect x=").count(), 5);
+        assert!(
+            svg.contains(">ftp-mirror-stat ×16<") && svg.contains(">lftp-stat ×16<"),
+            "{svg}"
+        );
+        assert!(svg.contains("#ff922b") && svg.contains("#74c0fc"), "{svg}");
     }
 }

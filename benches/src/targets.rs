@@ -11,8 +11,14 @@
 //! | T7 | tree d vs tree a (same RTT and sessions): time per file at most 1.5 × (linear in file count) |
 //! | T8 | tree b vs tree a on loopback: peak RSS grows by at most 32 MiB (memory does not grow with file size) |
 //!
-//! Peers are compared at the same session count; single-session tools (wget,
-//! curl) are compared with every session count.
+//! T1 to T3 are evaluated twice, as separate lines: for `ftp-mirror` with its
+//! default settings and for `ftp-mirror-stat` (`--stat-listings`). The other
+//! targets are on `ftp-mirror` alone.
+//!
+//! The peers are every tool whose name does not start with `ftp-mirror`
+//! (so `lftp-stat` is a peer, `ftp-mirror-stat` is not). They are compared at
+//! the same session count; single-session tools (wget, curl) are compared
+//! with every session count.
 
 use std::fmt;
 
@@ -55,32 +61,51 @@ pub struct TargetResult {
 const T1_RTT: u64 = 20;
 const T1_SESSIONS: usize = 16;
 
+/// The ftp-mirror variants T1 to T3 are evaluated for, in report order.
+const SMALL_FILE_VARIANTS: [Tool; 2] = [Tool::FtpMirror, Tool::FtpMirrorStat];
+
+/// How a target line names the variant it is about.
+fn variant_label(tool: Tool) -> &'static str {
+    match tool {
+        Tool::FtpMirrorStat => "ftp-mirror --stat-listings",
+        _ => "ftp-mirror",
+    }
+}
+
 /// Evaluates every target on `s` (pyftpdlib rows only).
 pub fn evaluate(s: &[Summary]) -> Vec<TargetResult> {
     let rows: Vec<&Summary> = s
         .iter()
         .filter(|x| x.scenario.server == ServerKind::Pyftpdlib)
         .collect();
-    vec![
-        floor_target(&rows),
+    let mut out = Vec::new();
+    out.extend(SMALL_FILE_VARIANTS.map(|ours| floor_target(&rows, ours)));
+    out.extend(SMALL_FILE_VARIANTS.map(|ours| {
         peer_target(
             &rows,
+            ours,
             Mode::Fresh,
             1.3,
             "T2 small files, 20 ms, 16 sessions: >= 1.3x faster than the fastest peer",
-        ),
+        )
+    }));
+    out.extend(SMALL_FILE_VARIANTS.map(|ours| {
         peer_target(
             &rows,
+            ours,
             Mode::Rerun,
             2.0,
             "T3 unchanged re-run, 20 ms, 16 sessions: >= 2x faster than the fastest peer",
-        ),
+        )
+    }));
+    out.extend([
         large_target(&rows, false),
         large_target(&rows, true),
         rss_target(&rows),
         linear_target(&rows),
         size_memory_target(&rows),
-    ]
+    ]);
+    out
 }
 
 fn find<'a>(
@@ -114,29 +139,38 @@ fn verdict(ok: bool) -> Status {
     }
 }
 
-fn floor_target(rows: &[&Summary]) -> TargetResult {
-    let name = "T1 small files, 20 ms, 16 sessions: <= 1.15x the protocol floor";
-    let Some(ours) = find(
-        rows,
-        "a",
-        T1_RTT,
-        Mode::Fresh,
-        Tool::FtpMirror,
-        Some(T1_SESSIONS),
-    )
-    .pop() else {
-        return not_measured(name, "ftp-mirror on tree a at 20 ms with 16 sessions");
+/// `rule` followed by the variant it is evaluated for.
+fn variant_name(rule: &str, ours: Tool) -> String {
+    format!("{rule} ({})", variant_label(ours))
+}
+
+fn floor_target(rows: &[&Summary], variant: Tool) -> TargetResult {
+    let name = variant_name(
+        "T1 small files, 20 ms, 16 sessions: <= 1.15x the protocol floor",
+        variant,
+    );
+    let Some(ours) = find(rows, "a", T1_RTT, Mode::Fresh, variant, Some(T1_SESSIONS)).pop() else {
+        return not_measured(
+            &name,
+            &format!("{} on tree a at 20 ms with 16 sessions", variant.name()),
+        );
     };
     let floor = ours.files as f64 * 2.0 * (T1_RTT as f64 / 1000.0) / T1_SESSIONS as f64;
     let t = ours.median_wall.as_secs_f64();
     TargetResult {
-        name: name.into(),
+        name,
         status: verdict(t <= 1.15 * floor),
         detail: format!("{t:.2} s = {:.2}x the floor of {floor:.2} s", t / floor),
     }
 }
 
-/// The fastest peer of ftp-mirror at `sessions` in (tree, rtt, mode).
+/// True for a peer: every tool whose name does not start with `ftp-mirror`
+/// (ftp-mirror's own variants are not each other's peers).
+pub fn is_peer(tool: Tool) -> bool {
+    !tool.is_ftp_mirror()
+}
+
+/// The fastest peer at `sessions` in (tree, rtt, mode).
 fn fastest_peer<'a>(
     rows: &[&'a Summary],
     tree: &str,
@@ -147,25 +181,34 @@ fn fastest_peer<'a>(
     rows.iter()
         .copied()
         .filter(|r| r.scenario.tree == tree && r.scenario.rtt_ms == rtt && r.scenario.mode == mode)
-        .filter(|r| {
-            r.tool != Tool::FtpMirror && (r.sessions == sessions || r.tool.single_session())
-        })
+        .filter(|r| is_peer(r.tool) && (r.sessions == sessions || r.tool.single_session()))
         .min_by_key(|r| r.median_wall)
 }
 
-fn peer_target(rows: &[&Summary], mode: Mode, factor: f64, name: &str) -> TargetResult {
-    let Some(ours) = find(rows, "a", T1_RTT, mode, Tool::FtpMirror, Some(T1_SESSIONS)).pop() else {
-        return not_measured(name, "ftp-mirror on tree a at 20 ms with 16 sessions");
+fn peer_target(
+    rows: &[&Summary],
+    variant: Tool,
+    mode: Mode,
+    factor: f64,
+    rule: &str,
+) -> TargetResult {
+    let name = variant_name(rule, variant);
+    let Some(ours) = find(rows, "a", T1_RTT, mode, variant, Some(T1_SESSIONS)).pop() else {
+        return not_measured(
+            &name,
+            &format!("{} on tree a at 20 ms with 16 sessions", variant.name()),
+        );
     };
     let Some(peer) = fastest_peer(rows, "a", T1_RTT, mode, T1_SESSIONS) else {
-        return not_measured(name, "no peer on tree a at 20 ms");
+        return not_measured(&name, "no peer on tree a at 20 ms");
     };
     let ratio = peer.median_wall.as_secs_f64() / ours.median_wall.as_secs_f64().max(1e-9);
     TargetResult {
-        name: name.into(),
+        name,
         status: verdict(ratio >= factor),
         detail: format!(
-            "ftp-mirror {:.2} s, fastest peer {} x{} {:.2} s: {ratio:.2}x",
+            "{} {:.2} s, fastest peer {} x{} {:.2} s: {ratio:.2}x",
+            ours.tool.name(),
             ours.median_wall.as_secs_f64(),
             peer.tool.name(),
             peer.sessions,
@@ -344,13 +387,82 @@ mod tests {
             row("a", 20, Mode::Rerun, Tool::Rclone, 16, 1.5, 2000),
         ];
         let r = evaluate(&rows);
+        assert_eq!(r.len(), 11);
+        // T1, T2 and T3 each for ftp-mirror, then for ftp-mirror-stat.
+        for (i, t) in r[..6].iter().enumerate() {
+            let label = ["(ftp-mirror)", "(ftp-mirror --stat-listings)"][i % 2];
+            assert!(
+                t.name.starts_with(["T1 ", "T2 ", "T3 "][i / 2]),
+                "{}",
+                t.name
+            );
+            assert!(t.name.ends_with(label), "{}", t.name);
+        }
         // Floor: 2000 * 2 * 0.02 / 16 = 5 s; 5.5 s is 1.1x.
         assert_eq!(r[0].status, Status::Pass, "{}", r[0].detail);
         // rclone with 8 sessions is not compared with 16; lftp is 8/5.5 = 1.45x.
+        assert_eq!(r[2].status, Status::Pass, "{}", r[2].detail);
+        assert!(r[2].detail.contains("lftp"), "{}", r[2].detail);
+        assert_eq!(r[4].status, Status::Fail, "{}", r[4].detail);
+        // No ftp-mirror-stat rows in this run.
+        for i in [1, 3, 5] {
+            assert_eq!(r[i].status, Status::NotMeasured, "{}", r[i].name);
+            assert!(
+                r[i].detail.starts_with("ftp-mirror-stat on tree a"),
+                "{}",
+                r[i].detail
+            );
+        }
+        assert!(r[6..].iter().all(|t| t.status == Status::NotMeasured));
+    }
+
+    #[test]
+    fn peers_are_the_tools_not_named_ftp_mirror() {
+        let peers: Vec<Tool> = crate::tools::ALL_TOOLS
+            .into_iter()
+            .filter(|&t| is_peer(t))
+            .collect();
+        assert_eq!(
+            peers,
+            [
+                Tool::Lftp,
+                Tool::LftpStat,
+                Tool::Rclone,
+                Tool::RcloneUncapped,
+                Tool::Wget,
+                Tool::Curl,
+                Tool::FtplibPool
+            ]
+        );
+        let rows = vec![
+            row("a", 20, Mode::Fresh, Tool::FtpMirror, 16, 5.5, 2000),
+            // Faster than everything, but ours: never "the fastest peer".
+            row("a", 20, Mode::Fresh, Tool::FtpMirrorStat, 16, 3.0, 2000),
+            row("a", 20, Mode::Fresh, Tool::Lftp, 16, 8.0, 2000),
+            row("a", 20, Mode::Fresh, Tool::LftpStat, 16, 6.0, 2000),
+            row("a", 20, Mode::Rerun, Tool::FtpMirror, 16, 0.2, 2000),
+            row("a", 20, Mode::Rerun, Tool::FtpMirrorStat, 16, 0.5, 2000),
+            row("a", 20, Mode::Rerun, Tool::LftpStat, 16, 0.8, 2000),
+        ];
+        let r = evaluate(&rows);
+        // T1: 5.5 s and 3.0 s against the 5 s floor.
+        assert_eq!(r[0].status, Status::Pass, "{}", r[0].detail);
         assert_eq!(r[1].status, Status::Pass, "{}", r[1].detail);
-        assert!(r[1].detail.contains("lftp"), "{}", r[1].detail);
+        // T2: the fastest peer is lftp-stat (6 s), for both variants.
         assert_eq!(r[2].status, Status::Fail, "{}", r[2].detail);
-        assert!(r[3..].iter().all(|t| t.status == Status::NotMeasured));
+        assert_eq!(
+            r[2].detail,
+            "ftp-mirror 5.50 s, fastest peer lftp-stat x16 6.00 s: 1.09x"
+        );
+        assert_eq!(r[3].status, Status::Pass, "{}", r[3].detail);
+        assert_eq!(
+            r[3].detail,
+            "ftp-mirror-stat 3.00 s, fastest peer lftp-stat x16 6.00 s: 2.00x"
+        );
+        // T3: 0.8 / 0.2 = 4x passes, 0.8 / 0.5 = 1.6x does not.
+        assert_eq!(r[4].status, Status::Pass, "{}", r[4].detail);
+        assert_eq!(r[5].status, Status::Fail, "{}", r[5].detail);
+        assert!(r[5].name.ends_with("(ftp-mirror --stat-listings)"));
     }
 
     #[test]
@@ -358,7 +470,7 @@ mod tests {
         let rows = vec![row("a", 20, Mode::Fresh, Tool::FtpMirror, 16, 6.0, 2000)];
         let r = evaluate(&rows);
         assert_eq!(r[0].status, Status::Fail);
-        assert_eq!(r[1].status, Status::NotMeasured);
+        assert_eq!(r[2].status, Status::NotMeasured);
     }
 
     #[test]
@@ -371,10 +483,12 @@ mod tests {
             row("b", 0, Mode::Fresh, Tool::Curl, 1, 0.9, 2),
         ];
         let r = evaluate(&rows);
-        assert_eq!(r[3].status, Status::Fail, "curl is faster: {}", r[3].detail);
-        assert_eq!(r[5].status, Status::Pass);
+        assert_eq!(r[6].status, Status::Fail, "curl is faster: {}", r[6].detail);
+        assert!(r[6].name.starts_with("T4 "));
+        assert_eq!(r[8].status, Status::Pass);
         // 0.6 ms/file vs 0.5 ms/file: 1.2x.
-        assert_eq!(r[6].status, Status::Pass, "{}", r[6].detail);
-        assert_eq!(r[7].status, Status::Pass);
+        assert_eq!(r[9].status, Status::Pass, "{}", r[9].detail);
+        assert_eq!(r[10].status, Status::Pass);
+        assert!(r[10].name.starts_with("T8 "));
     }
 }

@@ -3,11 +3,30 @@
 //!
 //! Settings that would distort the comparison are documented here and in
 //! `docs/benchmarks.md`:
+//! - ftp-mirror-stat: `ftp-mirror get` with `--stat-listings`, ftp-mirror's
+//!   opt-in control-connection listing: every directory is listed with
+//!   `STAT <dir>` plus pipelined `MLST` on the control connection instead of
+//!   MLSD over a data connection. It is opt-in because some servers (ProFTPD
+//!   without `ListOptions -a`) hide dot files from STAT; pyftpdlib shows
+//!   them. It is measured next to plain `ftp-mirror` (default settings) so
+//!   both listing modes are on record, on pyftpdlib only (ftp-serve's STAT
+//!   takes no path).
 //! - lftp: `ftp:ssl-allow no` (no AUTH TLS attempt; no tool here uses TLS),
 //!   `net:max-retries 2` and `net:reconnect-interval-base 1` (fail fast instead
 //!   of retrying for minutes), `cmd:fail-exit yes`. Everything else is lftp's
 //!   default, including `ftp:sync-mode` (lftp's command pipelining) and
 //!   `mirror:parallel-directories`.
+//! - lftp-stat: lftp as above plus `ftp:use-stat-for-list yes`, lftp's
+//!   opt-in control-connection listing: directories are listed with
+//!   `STAT .` on the control connection instead of LIST over a data
+//!   connection (off by default in lftp, as what STAT shows differs between
+//!   servers). It is there so ftp-mirror-stat also meets a peer that lists
+//!   the same way. It also needs `ftp:use-mlsd no`: lftp's mirror lists with
+//!   MLSD whenever the server's FEAT offers MLST (pyftpdlib does), and
+//!   `ftp:use-stat-for-list` only replaces LIST, so without it lftp-stat
+//!   sent exactly lftp's commands (checked in a proxy trace). Listing with
+//!   STAT, lftp then asks MDTM for every file (a LIST-style listing has no
+//!   exact times); that is part of what its STAT mode costs.
 //! - rclone: `--retries 1 --low-level-retries 2` (no whole-run retries),
 //!   `--multi-thread-streams 0` (its ranged multi-stream download of large
 //!   files fails intermittently against pyftpdlib with 426),
@@ -31,8 +50,13 @@ use crate::runner::find_in_path;
 pub enum Tool {
     /// Our `ftp-mirror get`.
     FtpMirror,
+    /// Our `ftp-mirror get --stat-listings` (directories listed with STAT
+    /// and MLST over the control connection).
+    FtpMirrorStat,
     /// `lftp -c "mirror -P N"`.
     Lftp,
+    /// `lftp -c "set ftp:use-mlsd no; set ftp:use-stat-for-list yes; mirror -P N"`.
+    LftpStat,
     /// `rclone copy` capped at N FTP connections (`--ftp-concurrency N`).
     Rclone,
     /// `rclone copy --transfers N --checkers N` without a connection cap:
@@ -46,10 +70,12 @@ pub enum Tool {
     FtplibPool,
 }
 
-/// Every tool, ours first.
-pub const ALL_TOOLS: [Tool; 7] = [
+/// Every tool, ours first (the default `--tools`).
+pub const ALL_TOOLS: [Tool; 9] = [
     Tool::FtpMirror,
+    Tool::FtpMirrorStat,
     Tool::Lftp,
+    Tool::LftpStat,
     Tool::Rclone,
     Tool::RcloneUncapped,
     Tool::Wget,
@@ -62,7 +88,9 @@ impl Tool {
     pub fn name(self) -> &'static str {
         match self {
             Tool::FtpMirror => "ftp-mirror",
+            Tool::FtpMirrorStat => "ftp-mirror-stat",
             Tool::Lftp => "lftp",
+            Tool::LftpStat => "lftp-stat",
             Tool::Rclone => "rclone",
             Tool::RcloneUncapped => "rclone-uncapped",
             Tool::Wget => "wget",
@@ -76,10 +104,27 @@ impl Tool {
         ALL_TOOLS.into_iter().find(|t| t.name() == name)
     }
 
+    /// True for ftp-mirror and its variants (every tool whose name starts
+    /// with `ftp-mirror`); every other tool is a peer.
+    pub fn is_ftp_mirror(self) -> bool {
+        self.name().starts_with("ftp-mirror")
+    }
+
+    /// The tool this one is a setting of (`ftp-mirror-stat` is
+    /// `ftp-mirror`, `lftp-stat` is `lftp`); itself for the others. A variant
+    /// behaves like its base in everything but the command line.
+    pub fn base(self) -> Tool {
+        match self {
+            Tool::FtpMirrorStat => Tool::FtpMirror,
+            Tool::LftpStat => Tool::Lftp,
+            t => t,
+        }
+    }
+
     /// Sessions (control connections) the tool may use when `requested`
     /// are asked for.
     pub fn sessions(self, requested: usize) -> usize {
-        match self {
+        match self.base() {
             Tool::Wget | Tool::Curl => 1,
             Tool::RcloneUncapped => 2 * requested,
             _ => requested,
@@ -88,25 +133,25 @@ impl Tool {
 
     /// True for tools that always use one session (measured once per RTT).
     pub fn single_session(self) -> bool {
-        matches!(self, Tool::Wget | Tool::Curl)
+        matches!(self.base(), Tool::Wget | Tool::Curl)
     }
 
     /// True when an unchanged re-run skips what is already there.
     pub fn incremental(self) -> bool {
         matches!(
-            self,
+            self.base(),
             Tool::FtpMirror | Tool::Lftp | Tool::Rclone | Tool::RcloneUncapped | Tool::Wget
         )
     }
 
     /// True when the tool mirrors whole trees (curl only fetches named files).
     pub fn mirrors_trees(self) -> bool {
-        self != Tool::Curl
+        self.base() != Tool::Curl
     }
 
     /// File names the tool leaves in the destination on purpose.
     pub fn ignored_names(self) -> &'static [&'static str] {
-        match self {
+        match self.base() {
             Tool::Wget => &[".listing"],
             _ => &[],
         }
@@ -125,7 +170,7 @@ impl Tool {
                 ))
             }
         };
-        match self {
+        match self.base() {
             Tool::FtpMirror => need(
                 &env.ftp_mirror,
                 "build it with `cargo build --release -p ftp-mirror-cli` or set FTP_MIRROR_BIN",
@@ -144,8 +189,8 @@ impl Tool {
 
     fn program(self) -> &'static str {
         match self {
-            Tool::FtpMirror => "ftp-mirror",
-            Tool::Lftp => "lftp",
+            Tool::FtpMirror | Tool::FtpMirrorStat => "ftp-mirror",
+            Tool::Lftp | Tool::LftpStat => "lftp",
             Tool::Rclone | Tool::RcloneUncapped => "rclone",
             Tool::Wget => "wget",
             Tool::Curl => "curl",
@@ -157,7 +202,9 @@ impl Tool {
     pub fn command(self, env: &ToolEnv, job: &Job) -> Command {
         match self {
             Tool::FtpMirror => ftp_mirror_command(env, job),
+            Tool::FtpMirrorStat => ftp_mirror_stat_command(env, job),
             Tool::Lftp => lftp_command(job),
+            Tool::LftpStat => lftp_stat_command(job),
             Tool::Rclone => rclone_command(env, job, true),
             Tool::RcloneUncapped => rclone_command(env, job, false),
             Tool::Wget => wget_command(job),
@@ -246,11 +293,31 @@ fn ftp_mirror_command(env: &ToolEnv, job: &Job) -> Command {
     c
 }
 
+/// `ftp-mirror get ftp://HOST:PORT/ DEST -j N --no-progress --stat-listings`.
+fn ftp_mirror_stat_command(env: &ToolEnv, job: &Job) -> Command {
+    let mut c = ftp_mirror_command(env, job);
+    c.arg("--stat-listings");
+    c
+}
+
 /// `lftp -c "set ...; open ...; mirror -P N --only-newer / DEST"`.
 fn lftp_command(job: &Job) -> Command {
+    lftp_with_settings(job, "")
+}
+
+/// `lftp -c "set ...; set ftp:use-mlsd no; set ftp:use-stat-for-list yes; open ...;
+/// mirror -P N --only-newer / DEST"` (`ftp:use-mlsd no`, or lftp keeps
+/// listing with MLSD; see the module documentation).
+fn lftp_stat_command(job: &Job) -> Command {
+    lftp_with_settings(job, "set ftp:use-mlsd no; set ftp:use-stat-for-list yes; ")
+}
+
+/// The lftp command line with `extra` (`set ...;` commands) after the common
+/// settings.
+fn lftp_with_settings(job: &Job, extra: &str) -> Command {
     let script = format!(
         "set net:max-retries 2; set net:reconnect-interval-base 1; set net:timeout 30; \
-         set ftp:ssl-allow no; set cmd:fail-exit yes; \
+         set ftp:ssl-allow no; set cmd:fail-exit yes; {extra}\
          open -u anonymous,anonymous@ -p {port} {host}; \
          mirror -P {n} --only-newer / \"{dest}\"",
         port = job.addr.port(),
@@ -371,6 +438,9 @@ mod tests {
                 "--no-progress"
             ]
         );
+        let stat = argv(&Tool::FtpMirrorStat.command(&env, &job));
+        assert_eq!(stat[..7], argv(&Tool::FtpMirror.command(&env, &job))[..]);
+        assert_eq!(stat[7..], ["--stat-listings"]);
         let lftp = argv(&Tool::Lftp.command(&env, &job));
         assert!(
             lftp[2].contains("open -u anonymous,anonymous@ -p 2121 127.0.0.1"),
@@ -379,6 +449,15 @@ mod tests {
         assert!(
             lftp[2].contains("mirror -P 16 --only-newer / \"/tmp/out\""),
             "{lftp:?}"
+        );
+        assert!(!lftp[2].contains("use-stat-for-list"), "{lftp:?}");
+        let lftp_stat = argv(&Tool::LftpStat.command(&env, &job));
+        assert_eq!(
+            lftp_stat[2],
+            lftp[2].replace(
+                "set cmd:fail-exit yes; ",
+                "set cmd:fail-exit yes; set ftp:use-mlsd no; set ftp:use-stat-for-list yes; "
+            )
         );
         let rclone = argv(&Tool::Rclone.command(&env, &job));
         assert_eq!(
@@ -397,5 +476,36 @@ mod tests {
             .any(|w| w == ["-o", "/tmp/out/x/a.dat", "ftp://127.0.0.1:2121/x/a.dat"]));
         assert_eq!(Tool::Wget.sessions(16), 1);
         assert_eq!(Tool::from_name("ftplib-pool"), Some(Tool::FtplibPool));
+    }
+
+    #[test]
+    fn variants_behave_like_their_base() {
+        for (variant, base, name) in [
+            (Tool::FtpMirrorStat, Tool::FtpMirror, "ftp-mirror-stat"),
+            (Tool::LftpStat, Tool::Lftp, "lftp-stat"),
+        ] {
+            assert_eq!(Tool::from_name(name), Some(variant));
+            assert_eq!(variant.base(), base);
+            assert_eq!(variant.sessions(16), base.sessions(16));
+            assert_eq!(variant.single_session(), base.single_session());
+            assert!(variant.incremental() && variant.mirrors_trees());
+            assert_eq!(variant.ignored_names(), base.ignored_names());
+            assert_eq!(variant.program(), base.program());
+        }
+        let ours: Vec<Tool> = ALL_TOOLS
+            .into_iter()
+            .filter(|t| t.is_ftp_mirror())
+            .collect();
+        assert_eq!(ours, [Tool::FtpMirror, Tool::FtpMirrorStat]);
+        // Ours first, each variant right after its base.
+        assert_eq!(
+            ALL_TOOLS[..4],
+            [
+                Tool::FtpMirror,
+                Tool::FtpMirrorStat,
+                Tool::Lftp,
+                Tool::LftpStat
+            ]
+        );
     }
 }

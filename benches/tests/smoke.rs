@@ -86,8 +86,9 @@ fn every_tool_mirrors_the_smoke_tree_and_verifies() {
         log.join("\n")
     );
 
-    // pyftpdlib, per RTT: ftp-mirror, lftp, both rclones, wget fresh + re-run,
-    // curl and the ftplib pool fresh only; ftp-serve: ftp-mirror fresh + re-run.
+    // pyftpdlib, per RTT: both ftp-mirrors, both lftps, both rclones, wget
+    // fresh + re-run, curl and the ftplib pool fresh only; ftp-serve: plain
+    // ftp-mirror fresh + re-run (its STAT takes no path: no ftp-mirror-stat).
     let count = |server: ServerKind, tool: Tool, mode: Mode| {
         results
             .samples
@@ -112,7 +113,11 @@ fn every_tool_mirrors_the_smoke_tree_and_verifies() {
     }
     assert_eq!(count(ServerKind::FtpServe, Tool::FtpMirror, Mode::Fresh), 2);
     assert_eq!(count(ServerKind::FtpServe, Tool::FtpMirror, Mode::Rerun), 2);
-    assert_eq!(results.samples.len(), 28, "{}", log.join("\n"));
+    assert_eq!(
+        count(ServerKind::FtpServe, Tool::FtpMirrorStat, Mode::Fresh),
+        0
+    );
+    assert_eq!(results.samples.len(), 36, "{}", log.join("\n"));
 
     // Through the proxy every run pays at least the handshake and the banner
     // (2 RTT = 40 ms): the latency is really applied.
@@ -135,7 +140,8 @@ fn every_tool_mirrors_the_smoke_tree_and_verifies() {
     // The report pieces render from real samples.
     let summaries = summarize(&results.samples);
     let targets = evaluate(&summaries);
-    assert_eq!(targets.len(), 8);
+    // T1 to T3 for ftp-mirror and ftp-mirror-stat, T4 to T8.
+    assert_eq!(targets.len(), 11);
     let md = markdown(
         &RunInfo::default(),
         &results.trees,
@@ -152,7 +158,12 @@ fn every_tool_mirrors_the_smoke_tree_and_verifies() {
             tool.name()
         );
     }
-    assert!(svg_chart(&summaries).contains("ftplib-pool"));
+    let svg = svg_chart(&summaries);
+    assert!(svg.contains("ftplib-pool") && svg.contains("ftp-mirror-stat ×4"));
+    assert!(
+        md.contains("| Peer / ftp-mirror | Peer / ftp-mirror-stat |"),
+        "{md}"
+    );
     assert!(
         elapsed < Duration::from_secs(90),
         "smoke run took {elapsed:?}:\n{}",

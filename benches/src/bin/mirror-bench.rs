@@ -38,7 +38,8 @@ struct Args {
     /// Runs per measurement.
     #[arg(long)]
     runs: Option<usize>,
-    /// Tools, comma-separated (ftp-mirror, lftp, rclone, wget, curl, ftplib-pool).
+    /// Tools, comma-separated (ftp-mirror, ftp-mirror-stat, lftp, lftp-stat,
+    /// rclone, rclone-uncapped, wget, curl, ftplib-pool); default: all.
     #[arg(long, value_delimiter = ',')]
     tools: Option<Vec<String>>,
     /// Servers, comma-separated (pyftpdlib, ftp-serve).
@@ -324,10 +325,17 @@ fn machine() -> String {
 
 fn versions(tools: &[Tool], env: &ToolEnv) -> Vec<String> {
     let mut v = Vec::new();
-    for t in tools {
-        let line = match t {
-            Tool::FtpMirror => first_line(Command::new(&env.ftp_mirror).arg("--version")),
-            Tool::Lftp => first_line(Command::new("lftp").arg("--version")),
+    // Variants share their base's program: one line per program, naming
+    // every tool that runs it (e.g. "ftp-mirror, ftp-mirror-stat: ...").
+    let mut bases: Vec<Tool> = tools.iter().map(|t| t.base()).collect();
+    bases.sort();
+    bases.dedup();
+    for base in bases {
+        let line = match base {
+            Tool::FtpMirror | Tool::FtpMirrorStat => {
+                first_line(Command::new(&env.ftp_mirror).arg("--version"))
+            }
+            Tool::Lftp | Tool::LftpStat => first_line(Command::new("lftp").arg("--version")),
             Tool::Rclone | Tool::RcloneUncapped => {
                 first_line(Command::new("rclone").arg("version"))
             }
@@ -335,8 +343,13 @@ fn versions(tools: &[Tool], env: &ToolEnv) -> Vec<String> {
             Tool::Curl => first_line(Command::new("curl").arg("--version")),
             Tool::FtplibPool => first_line(Command::new(&env.python).arg("--version")),
         };
+        let names: Vec<&str> = tools
+            .iter()
+            .filter(|t| t.base() == base)
+            .map(|t| t.name())
+            .collect();
         if let Some(line) = line {
-            v.push(format!("{}: {}", t.name(), line));
+            v.push(format!("{}: {}", names.join(", "), line));
         }
     }
     if let Some(p) = first_line(Command::new(&env.python).args([
