@@ -35,8 +35,8 @@ pub struct SuiteConfig {
     pub runs: usize,
     /// Tools to compare.
     pub tools: Vec<Tool>,
-    /// Servers: pyftpdlib serves every tool, ftp-serve only ftp-mirror (not
-    /// ftp-mirror-stat: ftp-serve's STAT takes no path).
+    /// Servers: pyftpdlib serves every tool, ftp-serve only ftp-mirror and
+    /// ftp-mirror-stat (our server against our client).
     pub servers: Vec<ServerKind>,
     /// Also measure the unchanged re-run of incremental tools.
     pub rerun: bool,
@@ -125,9 +125,12 @@ pub fn run_suite(
                 .tools
                 .iter()
                 .copied()
-                // ftp-serve answers `STAT <path>` with 504, so of our
-                // variants only plain ftp-mirror runs against it.
-                .filter(|&t| kind == ServerKind::Pyftpdlib || t == Tool::FtpMirror)
+                // ftp-serve is our own server: only our client runs
+                // against it.
+                .filter(|&t| {
+                    kind == ServerKind::Pyftpdlib
+                        || matches!(t, Tool::FtpMirror | Tool::FtpMirrorStat)
+                })
                 .filter(|&t| t.mirrors_trees() || files.len() <= CURL_MAX_FILES)
                 .collect();
             if tools.is_empty() {

@@ -9,8 +9,7 @@
 //!   MLSD over a data connection. It is opt-in because some servers (ProFTPD
 //!   without `ListOptions -a`) hide dot files from STAT; pyftpdlib shows
 //!   them. It is measured next to plain `ftp-mirror` (default settings) so
-//!   both listing modes are on record, on pyftpdlib only (ftp-serve's STAT
-//!   takes no path).
+//!   both listing modes are on record, on pyftpdlib and on ftp-serve.
 //! - lftp: `ftp:ssl-allow no` (no AUTH TLS attempt; no tool here uses TLS),
 //!   `net:max-retries 2` and `net:reconnect-interval-base 1` (fail fast instead
 //!   of retrying for minutes), `cmd:fail-exit yes`. Everything else is lftp's

@@ -87,8 +87,8 @@ fn every_tool_mirrors_the_smoke_tree_and_verifies() {
     );
 
     // pyftpdlib, per RTT: both ftp-mirrors, both lftps, both rclones, wget
-    // fresh + re-run, curl and the ftplib pool fresh only; ftp-serve: plain
-    // ftp-mirror fresh + re-run (its STAT takes no path: no ftp-mirror-stat).
+    // fresh + re-run, curl and the ftplib pool fresh only; ftp-serve: both
+    // ftp-mirrors fresh + re-run.
     let count = |server: ServerKind, tool: Tool, mode: Mode| {
         results
             .samples
@@ -111,13 +111,11 @@ fn every_tool_mirrors_the_smoke_tree_and_verifies() {
             tool.name()
         );
     }
-    assert_eq!(count(ServerKind::FtpServe, Tool::FtpMirror, Mode::Fresh), 2);
-    assert_eq!(count(ServerKind::FtpServe, Tool::FtpMirror, Mode::Rerun), 2);
-    assert_eq!(
-        count(ServerKind::FtpServe, Tool::FtpMirrorStat, Mode::Fresh),
-        0
-    );
-    assert_eq!(results.samples.len(), 36, "{}", log.join("\n"));
+    for tool in [Tool::FtpMirror, Tool::FtpMirrorStat] {
+        assert_eq!(count(ServerKind::FtpServe, tool, Mode::Fresh), 2);
+        assert_eq!(count(ServerKind::FtpServe, tool, Mode::Rerun), 2);
+    }
+    assert_eq!(results.samples.len(), 40, "{}", log.join("\n"));
 
     // Through the proxy every run pays at least the handshake and the banner
     // (2 RTT = 40 ms): the latency is really applied.
