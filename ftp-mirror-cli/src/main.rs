@@ -73,6 +73,13 @@ pub struct CommonArgs {
     /// drop commands sent ahead (login, EPSV with its transfer).
     #[arg(long)]
     pub no_pipelining: bool,
+    /// Leave out remote files and directories matching GLOB (repeatable):
+    /// matched against the path below the module's root; without `/` it
+    /// matches the name at any depth (`*.tmp`), a leading `/` anchors at
+    /// the root, a trailing `/` matches directories only (`.incoming/`),
+    /// `*` stops at `/`, `**` crosses it (`**/*.iso`).
+    #[arg(long = "exclude", value_name = "GLOB", value_parser = parse_exclude)]
+    pub exclude: Vec<ftp_mirror::filter::Pattern>,
 }
 
 impl CommonArgs {
@@ -98,6 +105,7 @@ impl CommonArgs {
         if self.no_pipelining {
             opts.client.pipeline = false;
         }
+        opts.exclude = ftp_mirror::filter::Exclude::from_patterns(self.exclude.iter().cloned());
         opts
     }
 }
@@ -107,6 +115,10 @@ fn parse_connections(s: &str) -> Result<usize, String> {
         Ok(n) if (1..=256).contains(&n) => Ok(n),
         _ => Err(format!("{s:?} is not a number of sessions from 1 to 256")),
     }
+}
+
+fn parse_exclude(s: &str) -> Result<ftp_mirror::filter::Pattern, String> {
+    ftp_mirror::filter::Pattern::new(s).map_err(|e| e.to_string())
 }
 
 fn parse_level(s: &str) -> Result<log::LevelFilter, String> {

@@ -332,3 +332,117 @@ fn get_against_pyftpdlib_with_the_password_from_the_environment() {
     assert!(!text(&out).contains("pa55-word"));
     assert_trees_equal(src.path(), &work.path().join("copy"));
 }
+
+#[test]
+fn exclude_leaves_files_out_and_a_bad_pattern_exits_2_before_connecting() {
+    let src = tempfile::tempdir().unwrap();
+    build_sample_tree(src.path(), 50_000);
+    let server = serve(src.path(), None);
+    let work = tempfile::tempdir().unwrap();
+    // The sample tree without its `.txt` files and without `empty-dir`
+    // (the directories that held only `.txt` files stay, empty).
+    let expected = tempfile::tempdir().unwrap();
+    build_sample_tree(expected.path(), 50_000);
+    let mut left_out = 0;
+    for (rel, _) in snapshot(expected.path()) {
+        if rel.extension().is_some_and(|e| e == "txt") {
+            fs::remove_file(expected.path().join(rel)).unwrap();
+            left_out += 1;
+        }
+    }
+    assert_eq!(left_out, 6);
+    fs::remove_dir(expected.path().join("empty-dir")).unwrap();
+
+    let url = format!("ftp://{}/", server.local_addr());
+    let get = |dest: &str, extra: &[&str]| {
+        let mut args = vec!["get", &url, dest, "--no-progress", "--json", "-"];
+        args.extend_from_slice(extra);
+        let out = ftp_mirror(&args, work.path());
+        let report: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+        (out, report)
+    };
+    let patterns = ["--exclude", "*.txt", "--exclude", "/empty-dir/"];
+    let (out, report) = get("copy", &patterns);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_trees_equal(expected.path(), &work.path().join("copy"));
+    assert_eq!(report["modules"][0]["excluded"], 7, "{}", text(&out));
+
+    // A dry run leaves out the same: nothing to fetch, nothing to delete.
+    let (out, report) = get("copy", &[&patterns[..], &["--dry-run"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(report["modules"][0]["excluded"], 7, "{}", text(&out));
+    assert!(
+        report["modules"][0].get("would_fetch").is_none(),
+        "{report}"
+    );
+    assert!(
+        report["modules"][0].get("would_delete").is_none(),
+        "{report}"
+    );
+
+    // Without the patterns, exactly what they left out is fetched.
+    let (out, report) = get("copy", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(report["modules"][0]["files_fetched"], 6, "{}", text(&out));
+    assert_eq!(report["modules"][0]["excluded"], 0, "{}", text(&out));
+    assert_trees_equal(src.path(), &work.path().join("copy"));
+
+    // `run` takes them too, for every module of the plan.
+    let stage = work.path().join("stage");
+    let plan = |addr: &str| {
+        format!(
+            r#"<download><module_list><module id="M" keep_original="no">
+                 <ftp_info machine_name="{addr}"><ftp_uid>anonymous</ftp_uid>
+                   <ftp_location>/dir1</ftp_location></ftp_info>
+                 <stage_location>{}</stage_location></module></module_list></download>"#,
+            stage.display()
+        )
+    };
+    fs::write(
+        work.path().join("plan.xml"),
+        plan(&server.local_addr().to_string()),
+    )
+    .unwrap();
+    let out = ftp_mirror(
+        &["run", "plan.xml", "--no-progress", "--exclude", "*.txt"],
+        work.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_trees_equal(&expected.path().join("dir1"), &stage.join("dir1"));
+
+    // A bad pattern is bad usage: exit 2, the pattern named, and nothing
+    // connects (a listener that sees no connection) or is created.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    fs::write(work.path().join("quiet.xml"), plan(&addr)).unwrap();
+    let before = snapshot(work.path());
+    let bad_get = format!("ftp://{addr}/");
+    for args in [
+        &[
+            "get",
+            &bad_get,
+            "new",
+            "--exclude",
+            "*.ok",
+            "--exclude",
+            "{a,b",
+        ][..],
+        &["run", "quiet.xml", "--exclude", "{a,b"][..],
+    ] {
+        let out = ftp_mirror(args, work.path());
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("bad exclude pattern \"{a,b\""),
+            "{}",
+            text(&out)
+        );
+    }
+    assert_eq!(snapshot(work.path()), before);
+    assert!(
+        matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "something connected"
+    );
+}

@@ -43,6 +43,18 @@ pub enum Event {
         /// Its size.
         size: u64,
     },
+    /// An entry of a listing was left out by an exclude pattern: a file not
+    /// fetched, or a directory not listed (nothing below it is looked at).
+    Excluded {
+        /// Module id.
+        module: String,
+        /// Path relative to the module root.
+        path: String,
+        /// Whether it is a directory.
+        dir: bool,
+        /// The first pattern that matched, as given.
+        pattern: String,
+    },
     /// Bytes arrived for a file being fetched.
     Bytes {
         /// Module id.

@@ -48,6 +48,7 @@
 pub mod distribute;
 pub mod events;
 pub mod fetch;
+pub mod filter;
 pub mod netrc;
 pub mod plan;
 pub mod pool;

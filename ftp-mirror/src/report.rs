@@ -96,6 +96,9 @@ pub struct ModuleReport {
     pub dirs: u64,
     /// Transient failures that were retried.
     pub retries: u64,
+    /// Entries (files, and directories with all they hold) left out by
+    /// exclude patterns; what is below an excluded directory is not counted.
+    pub excluded: u64,
     /// Time spent (JSON: seconds).
     #[serde(serialize_with = "seconds", rename = "elapsed_secs")]
     pub elapsed: Duration,
@@ -222,6 +225,7 @@ impl ModuleReport {
             bytes_total: 0,
             dirs: 0,
             retries: 0,
+            excluded: 0,
             elapsed: Duration::ZERO,
             throughput_bytes_per_sec: 0.0,
             backup: None,
@@ -347,6 +351,7 @@ mod tests {
         assert_eq!(value["modules"][0]["id"], "NIGHTLY");
         assert_eq!(value["modules"][0]["status"], "dry_run");
         assert_eq!(value["modules"][0]["throughput_bytes_per_sec"], 250.0);
+        assert_eq!(value["modules"][0]["excluded"], 0);
         assert_eq!(value["modules"][0]["would_fetch"][0], "a/b.iso");
         assert!(value["modules"][0].get("would_keep").is_none());
         assert_eq!(value["destinations"][0]["status"], "skipped");

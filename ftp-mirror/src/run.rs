@@ -30,6 +30,7 @@ pub use get::run_url;
 
 use crate::distribute::{distribute_all, preview, Target};
 use crate::events::{Event, EventSink};
+use crate::filter::Exclude;
 use crate::plan::{Module, Plan};
 use crate::pool::{Pool, PoolConfig, Pools, ServerAuth, ServerKey};
 use crate::report::{DestinationReport, DestinationStatus, ModuleReport, ModuleStatus, RunReport};
@@ -56,6 +57,8 @@ pub struct RunOptions {
     pub client: Config,
     /// Which listing commands to use; see [`ListingMode`].
     pub listing: ListingMode,
+    /// Entries to leave out of every module (see [`crate::filter`]).
+    pub exclude: Exclude,
 }
 
 impl Default for RunOptions {
@@ -68,6 +71,7 @@ impl Default for RunOptions {
             max_retries: 3,
             client: Config::default(),
             listing: ListingMode::Auto,
+            exclude: Exclude::none(),
         }
     }
 }
@@ -313,6 +317,7 @@ impl Mirror<'_> {
             buffer_size: self.buffer_size,
             workers: self.pool.limit().max(1),
             listing: self.opts.listing,
+            exclude: self.opts.exclude.clone(),
         };
         let stats = match sync_tree(self.pool, &options, self.events) {
             Ok(stats) => stats,
@@ -323,6 +328,13 @@ impl Mirror<'_> {
             }
         };
         fill_counts(report, &stats);
+        if stats.excluded > 0 {
+            log::info!(
+                "module {}: {} entries left out by exclude patterns",
+                self.id,
+                stats.excluded
+            );
+        }
         if !stats.failures.is_empty() {
             report.errors.extend(
                 stats
@@ -379,6 +391,7 @@ fn fill_counts(report: &mut ModuleReport, stats: &SyncStats) {
     report.bytes_total = stats.bytes_total;
     report.dirs = stats.dirs;
     report.retries = stats.retries;
+    report.excluded = stats.excluded;
 }
 
 fn module_report(module: &Module) -> ModuleReport {

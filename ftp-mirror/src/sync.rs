@@ -9,6 +9,9 @@
 //! - Names that could escape the directory or break a command (empty, `.`,
 //!   `..`, `/`, NUL, CR, LF) are refused: recorded as failures, never
 //!   written (see [`crate::walk::check_name`]).
+//! - Entries matching [`SyncOptions::exclude`] are left out (`Excluded`
+//!   event, counted in [`SyncStats::excluded`]): a directory is not listed,
+//!   a file not fetched, and neither is kept in `dest`.
 //! - Symbolic links and special files are skipped with a warning: the
 //!   mirror holds regular files and directories only.
 //! - Directories are created locally (empty ones too) and listed in turn.
@@ -28,10 +31,11 @@
 //! retried with exponential backoff up to `max_retries` times; permanent
 //! ones (5yz, local write errors) are recorded in [`SyncStats::failures`]
 //! and the walk goes on. When every directory was listed, entries of `dest`
-//! the server does not have are removed, so `dest` equals the remote tree.
+//! the server does not have are removed, so `dest` equals the remote tree
+//! less what is excluded.
 //!
 //! The engine never prints; it reports through the [`EventSink`]
-//! (`DirListed`, `FileQueued`, `FileUnchanged`, throttled `Bytes`,
+//! (`DirListed`, `FileQueued`, `FileUnchanged`, `Excluded`, throttled `Bytes`,
 //! `FileDone`, `Retry`, `Failed`, `Warning`). `ModuleStarted` and
 //! `ModuleFinished` are the caller's.
 
@@ -42,6 +46,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::events::EventSink;
+use crate::filter::Exclude;
 use crate::pool::{Pool, PoolError};
 use crate::walk::ListingMode;
 
@@ -70,11 +75,15 @@ pub struct SyncOptions {
     pub workers: usize,
     /// Which listing commands to use (MLSD/LIST, or STAT with MLST).
     pub listing: ListingMode,
+    /// Entries to leave out, matched against their path relative to
+    /// `remote_root`: an excluded directory is not listed, an excluded file
+    /// not fetched, and neither is kept in `dest` (see [`crate::filter`]).
+    pub exclude: Exclude,
 }
 
 impl SyncOptions {
     /// Options with the usual defaults: no previous copy, not a dry run,
-    /// 3 retries, 64 KiB buffers, 4 workers.
+    /// 3 retries, 64 KiB buffers, 4 workers, nothing excluded.
     pub fn new(
         module: impl Into<String>,
         remote_root: impl Into<Vec<u8>>,
@@ -90,6 +99,7 @@ impl SyncOptions {
             buffer_size: 64 * 1024,
             workers: 4,
             listing: ListingMode::Auto,
+            exclude: Exclude::none(),
         }
     }
 }
@@ -110,6 +120,9 @@ pub struct SyncStats {
     pub dirs: u64,
     /// Transient failures that were retried.
     pub retries: u64,
+    /// Entries left out by [`SyncOptions::exclude`] (an excluded directory
+    /// counts as one: nothing below it was listed).
+    pub excluded: u64,
     /// `(relative path, error)` for every permanent failure, sorted.
     pub failures: Vec<(String, String)>,
     /// Dry run: relative paths that would be fetched, sorted.

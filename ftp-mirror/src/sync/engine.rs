@@ -212,6 +212,9 @@ impl<'a> Engine<'a> {
         out: &mut Jobs<'_, Job>,
     ) {
         let path = self.remote_dir(&rel);
+        let excluded_subdir = |name: &[u8]| {
+            !self.opts.exclude.is_empty() && self.opts.exclude.is_excluded(&join(&rel, name), true)
+        };
         let mut attempt = 0;
         let listing = loop {
             attempt += 1;
@@ -225,7 +228,13 @@ impl<'a> Engine<'a> {
                     return self.abort(SyncError::Pool(e));
                 }
             };
-            let listed = list_dir(&mut session, path.as_deref(), &self.listing, stat.take());
+            let listed = list_dir(
+                &mut session,
+                path.as_deref(),
+                &self.listing,
+                stat.take(),
+                &excluded_subdir,
+            );
             drop(session);
             match listed {
                 Ok(listing) => break listing,
@@ -289,6 +298,10 @@ impl<'a> Engine<'a> {
                     );
                     continue;
                 }
+            }
+            if let Some(pattern) = self.opts.exclude.matching(&child, entry.is_dir()) {
+                self.excluded(&child, entry.is_dir(), pattern.as_str());
+                continue;
             }
             match &entry.kind {
                 EntryKind::Dir => {
@@ -436,6 +449,19 @@ impl<'a> Engine<'a> {
             module: self.opts.module.clone(),
             path: lossy(&job.rel),
             size,
+        });
+    }
+
+    /// An entry left out by an exclude pattern: not listed or fetched, not
+    /// kept in `dest`.
+    fn excluded(&self, rel: &[u8], dir: bool, pattern: &str) {
+        log::debug!("excluded {} (pattern {pattern:?})", self.display(rel));
+        lock(&self.stats).excluded += 1;
+        self.event(Event::Excluded {
+            module: self.opts.module.clone(),
+            path: lossy(rel),
+            dir,
+            pattern: pattern.to_string(),
         });
     }
 

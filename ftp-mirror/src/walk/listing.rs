@@ -73,7 +73,9 @@ pub struct DirListing {
 /// allows: STAT and MLST in [`ListingMode::Stat`] (for directories of at
 /// most [`MLST_BATCH`] entries whose path holds no glob character), else
 /// MLSD when FEAT offers MLST, else LIST. `prefetched` is this directory's
-/// STAT listing when its parent's listing already read it.
+/// STAT listing when its parent's listing already read it. A STAT listing
+/// also reads its subdirectories' listings ahead, except those (by name)
+/// `skip_subdir` accepts: the walk will not list them (excluded).
 ///
 /// A server that refuses STAT or MLSD as unknown (`500`/`502`) or
 /// unimplemented for the argument (`504`) is not asked again during the
@@ -85,6 +87,7 @@ pub fn list_dir(
     path: Option<&[u8]>,
     support: &ListingSupport,
     prefetched: Option<Vec<Entry>>,
+    skip_subdir: &dyn Fn(&[u8]) -> bool,
 ) -> ftp_proto::Result<DirListing> {
     let path = path.map(protect_dash);
     let path = path.as_deref();
@@ -94,7 +97,7 @@ pub fn list_dir(
         && !support.stat_refused.load(Ordering::Relaxed)
         && !path.is_some_and(has_glob);
     if stat_ok {
-        match list_by_stat(client, path, prefetched) {
+        match list_by_stat(client, path, prefetched, skip_subdir) {
             Ok(Some(listing)) => return Ok(listing),
             Ok(None) => {}
             Err(e) => {
@@ -144,15 +147,16 @@ fn list_plain(
 }
 
 /// STAT for the names (unless `prefetched`), then one batch: MLST for every
-/// entry and STAT for every subdirectory. Each entry's facts, and its
-/// name, which a LIST line can blur, come from its MLST reply, exactly as
-/// MLSD would give them. `None` for a directory too large for one batch
-/// (MLSD lists it in fewer round trips) or with an entry MLST cannot
-/// confirm.
+/// entry and STAT for every subdirectory but those `skip_subdir` names.
+/// Each entry's facts, and its name, which a LIST line can blur, come from
+/// its MLST reply, exactly as MLSD would give them. `None` for a directory
+/// too large for one batch (MLSD lists it in fewer round trips) or with an
+/// entry MLST cannot confirm.
 fn list_by_stat(
     client: &mut Client,
     path: Option<&[u8]>,
     prefetched: Option<Vec<Entry>>,
+    skip_subdir: &dyn Fn(&[u8]) -> bool,
 ) -> ftp_proto::Result<Option<DirListing>> {
     let listed = match prefetched {
         Some(listed) => listed,
@@ -174,7 +178,7 @@ fn list_by_stat(
     };
     let paths: Vec<Vec<u8>> = listed.iter().map(|e| child(&e.name)).collect();
     let subdirs: Vec<usize> = (0..listed.len())
-        .filter(|&i| listed[i].is_dir() && !has_glob(&paths[i]))
+        .filter(|&i| listed[i].is_dir() && !has_glob(&paths[i]) && !skip_subdir(&listed[i].name))
         .collect();
     let stat_paths: Vec<Vec<u8>> = subdirs.iter().map(|&i| paths[i].clone()).collect();
     let replies = client.list_batch(&paths, &stat_paths)?;
