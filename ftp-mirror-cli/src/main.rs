@@ -15,6 +15,7 @@ mod ls_cmd;
 mod progress;
 mod run_cmd;
 mod serve_cmd;
+mod signals;
 mod summary;
 
 /// Mirror directory trees from FTP servers, fast and safely.
@@ -106,6 +107,7 @@ impl CommonArgs {
             opts.client.pipeline = false;
         }
         opts.exclude = ftp_mirror::filter::Exclude::from_patterns(self.exclude.iter().cloned());
+        opts.interrupt = signals::interrupt();
         opts
     }
 }

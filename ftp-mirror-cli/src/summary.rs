@@ -105,6 +105,7 @@ fn module_status(s: ModuleStatus) -> &'static str {
         ModuleStatus::Skipped => "skipped",
         ModuleStatus::DryRun => "dry-run",
         ModuleStatus::Refused => "REFUSED",
+        ModuleStatus::Interrupted => "INTERRUPTED",
         _ => "?",
     }
 }

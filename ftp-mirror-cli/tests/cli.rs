@@ -334,6 +334,88 @@ fn get_against_pyftpdlib_with_the_password_from_the_environment() {
 }
 
 #[test]
+fn ctrl_c_stops_cleanly_with_exit_130_and_the_next_run_resumes() {
+    let src = tempfile::tempdir().unwrap();
+    let big = ftp_mirror_tests::tree::pseudo_random_bytes(11, 1024 * 1024);
+    fs::write(src.path().join("big.bin"), &big).unwrap();
+    // 1 MiB at 128 KiB/s: about 8 s, long enough to interrupt.
+    let slow = PyFtpd::builder(src.path())
+        .max_download_rate(128 * 1024)
+        .start();
+    let work = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "get",
+            &format!("ftp://127.0.0.1:{}/big.bin", slow.port()),
+            "--no-progress",
+        ])
+        .current_dir(work.path())
+        .env("NETRC", "/nonexistent")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until some bytes are on disk in `.big.bin.ftp-mirror-part`.
+    let part_len = || {
+        fs::read_dir(work.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with("-part"))
+            .map(|e| e.metadata().map_or(0, |m| m.len()))
+            .max()
+    };
+    let started = std::time::Instant::now();
+    while part_len().unwrap_or(0) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no .part appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: a plain kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let stopping = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if stopping.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("ftp-mirror did not stop after SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(!work.path().join("big.bin").exists());
+    let kept = part_len().expect("the .part file is kept");
+    assert!(kept > 0 && kept < big.len() as u64, "{kept}");
+
+    // The next run, from an unthrottled server on the same tree, resumes.
+    let fast = PyFtpd::start(src.path());
+    let out = ftp_mirror(
+        &[
+            "get",
+            &format!("ftp://127.0.0.1:{}/big.bin", fast.port()),
+            "--no-progress",
+            "--json",
+            "-",
+        ],
+        work.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(fs::read(work.path().join("big.bin")).unwrap(), big);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fetched = report["modules"][0]["bytes_fetched"].as_u64().unwrap();
+    assert!(
+        fetched <= big.len() as u64 - kept,
+        "{fetched} bytes fetched again"
+    );
+}
+
+#[test]
 fn exclude_leaves_files_out_and_a_bad_pattern_exits_2_before_connecting() {
     let src = tempfile::tempdir().unwrap();
     build_sample_tree(src.path(), 50_000);

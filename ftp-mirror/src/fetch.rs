@@ -26,6 +26,8 @@ use std::path::{Path, PathBuf};
 use ftp_proto::client::Client;
 use ftp_proto::{FileTime, Phase};
 
+use crate::interrupt::Interrupt;
+
 /// One file to fetch.
 #[derive(Clone, Copy, Debug)]
 pub struct FetchTarget<'a> {
@@ -39,6 +41,9 @@ pub struct FetchTarget<'a> {
     pub size: Option<u64>,
     /// The server's modification time; set on the local file.
     pub modified: Option<&'a FileTime>,
+    /// When triggered, the download stops at its next chunk (a local write
+    /// error) and its `.part` file stays for a later resume.
+    pub interrupt: Option<&'a Interrupt>,
 }
 
 /// A file fetched and put in place.
@@ -135,7 +140,7 @@ pub fn fetch_once(
     loop {
         let file = open_part(target.part, offset, &origin)
             .map_err(|e| FetchError::local(target.part, e))?;
-        let mut sink = Writeback::new(file, offset);
+        let mut sink = Writeback::new(file, offset, target.interrupt);
         let mut seen = offset;
         let result =
             client.retr_expecting(target.remote, offset, target.size, &mut sink, &mut |p| {
@@ -202,18 +207,20 @@ const WRITEBACK_EVERY: u64 = 8 * 1024 * 1024;
 /// `syncfs` before the new copy is swapped in then finds most of a large
 /// download on disk already, and the page cache does not fill with dirty
 /// pages.
-struct Writeback {
+pub(crate) struct Writeback<'a> {
     file: File,
+    interrupt: Option<&'a Interrupt>,
     /// Where the next writeback range starts.
     flushed: u64,
     /// Bytes in the file so far.
     written: u64,
 }
 
-impl Writeback {
-    fn new(file: File, offset: u64) -> Writeback {
+impl<'a> Writeback<'a> {
+    pub(crate) fn new(file: File, offset: u64, interrupt: Option<&'a Interrupt>) -> Writeback<'a> {
         Writeback {
             file,
+            interrupt,
             flushed: offset,
             written: offset,
         }
@@ -247,8 +254,11 @@ impl Writeback {
     }
 }
 
-impl io::Write for Writeback {
+impl io::Write for Writeback<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.interrupt.is_some_and(Interrupt::is_set) {
+            return Err(io::Error::other("interrupted"));
+        }
         let n = self.file.write(buf)?;
         self.written += n as u64;
         if self.written - self.flushed >= WRITEBACK_EVERY {
@@ -330,7 +340,7 @@ mod tests {
         use std::io::Write;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
-        let mut w = Writeback::new(File::create(&path).unwrap(), 0);
+        let mut w = Writeback::new(File::create(&path).unwrap(), 0, None);
         let chunk: Vec<u8> = (0..=250u8).cycle().take(65_521).collect();
         let mut expected = Vec::new();
         while expected.len() < 20 * 1024 * 1024 {
@@ -344,7 +354,7 @@ mod tests {
         assert!(fs::read(&path).unwrap() == expected);
 
         // A resumed download counts from its offset.
-        let w = Writeback::new(File::open(&path).unwrap(), 1000);
+        let w = Writeback::new(File::open(&path).unwrap(), 1000, None);
         assert_eq!((w.flushed, w.written), (1000, 1000));
     }
 

@@ -49,6 +49,7 @@ pub mod distribute;
 pub mod events;
 pub mod fetch;
 pub mod filter;
+pub mod interrupt;
 pub mod netrc;
 pub mod plan;
 pub mod pool;

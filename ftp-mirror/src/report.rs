@@ -54,6 +54,9 @@ pub enum ModuleStatus {
     /// Not attempted: the request itself was refused (e.g. a `get`
     /// destination that would be replaced whole); nothing was touched.
     Refused,
+    /// Stopped by [`RunOptions::interrupt`](crate::run::RunOptions::interrupt):
+    /// the current copy is unchanged and the next run resumes.
+    Interrupted,
 }
 
 /// How a destination ended.
@@ -169,11 +172,19 @@ impl RunReport {
                 .all(|d| matches!(d.status, DestinationStatus::Ok | DestinationStatus::DryRun))
     }
 
-    /// The process exit code: 0 when everything succeeded, 2 when a request
-    /// was refused as bad usage (nothing was touched), 1 otherwise.
+    /// The process exit code: 0 when everything succeeded, 130 when a module
+    /// was interrupted, 2 when a request was refused as bad usage (nothing
+    /// was touched), 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         if self.is_success() {
             0
+        } else if self
+            .modules
+            .iter()
+            .any(|m| m.status == ModuleStatus::Interrupted)
+        {
+            // As a shell reports a command stopped by SIGINT.
+            130
         } else if self
             .modules
             .iter()

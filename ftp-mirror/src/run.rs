@@ -31,11 +31,12 @@ pub use get::run_url;
 use crate::distribute::{distribute_all, preview, Target};
 use crate::events::{Event, EventSink};
 use crate::filter::Exclude;
+use crate::interrupt::Interrupt;
 use crate::plan::{Module, Plan};
 use crate::pool::{Pool, PoolConfig, Pools, ServerAuth, ServerKey};
 use crate::report::{DestinationReport, DestinationStatus, ModuleReport, ModuleStatus, RunReport};
 use crate::stage::Stage;
-use crate::sync::{sync_tree, SyncOptions, SyncStats};
+use crate::sync::{sync_tree, SyncError, SyncOptions, SyncStats};
 use crate::walk::ListingMode;
 
 /// How to run.
@@ -59,6 +60,11 @@ pub struct RunOptions {
     pub listing: ListingMode,
     /// Entries to leave out of every module (see [`crate::filter`]).
     pub exclude: Exclude,
+    /// Stops the run when triggered (e.g. from a Ctrl-C handler): modules
+    /// still mirroring end as [`ModuleStatus::Interrupted`], with their
+    /// current copies unchanged, their work kept for the next run and
+    /// nothing distributed.
+    pub interrupt: Interrupt,
 }
 
 impl Default for RunOptions {
@@ -72,6 +78,7 @@ impl Default for RunOptions {
             client: Config::default(),
             listing: ListingMode::Auto,
             exclude: Exclude::none(),
+            interrupt: Interrupt::new(),
         }
     }
 }
@@ -275,6 +282,7 @@ impl Mirror<'_> {
             ModuleStatus::Skipped => {
                 log::warn!("module {}: skipped: {}", self.id, first_error(report))
             }
+            ModuleStatus::Interrupted => log::warn!("module {}: interrupted", self.id),
             _ => log::error!(
                 "module {}: failed ({} error(s); first: {})",
                 self.id,
@@ -318,9 +326,16 @@ impl Mirror<'_> {
             workers: self.pool.limit().max(1),
             listing: self.opts.listing,
             exclude: self.opts.exclude.clone(),
+            interrupt: self.opts.interrupt.clone(),
         };
         let stats = match sync_tree(self.pool, &options, self.events) {
             Ok(stats) => stats,
+            Err(SyncError::Interrupted) => {
+                report.errors.push(
+                    "interrupted; the current copy is unchanged and the next run resumes".into(),
+                );
+                return (ModuleStatus::Interrupted, lock);
+            }
             Err(e) => {
                 // sync_tree has already sent the `Failed` event for this.
                 report.errors.push(e.to_string());

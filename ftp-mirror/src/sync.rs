@@ -47,6 +47,7 @@ use std::path::PathBuf;
 
 use crate::events::EventSink;
 use crate::filter::Exclude;
+use crate::interrupt::Interrupt;
 use crate::pool::{Pool, PoolError};
 use crate::walk::ListingMode;
 
@@ -79,6 +80,10 @@ pub struct SyncOptions {
     /// `remote_root`: an excluded directory is not listed, an excluded file
     /// not fetched, and neither is kept in `dest` (see [`crate::filter`]).
     pub exclude: Exclude,
+    /// Stops the walk when triggered: no new listing or transfer starts,
+    /// running downloads stop at their next chunk and keep their `.part`
+    /// files, and [`sync_tree`] returns [`SyncError::Interrupted`].
+    pub interrupt: Interrupt,
 }
 
 impl SyncOptions {
@@ -100,6 +105,7 @@ impl SyncOptions {
             workers: 4,
             listing: ListingMode::Auto,
             exclude: Exclude::none(),
+            interrupt: Interrupt::new(),
         }
     }
 }
@@ -150,6 +156,10 @@ pub enum SyncError {
         #[source]
         source: ftp_proto::Error,
     },
+    /// [`SyncOptions::interrupt`] was triggered. `dest` holds what was
+    /// done so far (complete files, resumable `.part` files).
+    #[error("interrupted")]
+    Interrupted,
     /// The local directory could not be created.
     #[error("cannot create {}: {source}", path.display())]
     Local {

@@ -16,7 +16,7 @@ import threading
 
 try:
     from pyftpdlib.authorizers import DummyAuthorizer
-    from pyftpdlib.handlers import FTPHandler
+    from pyftpdlib.handlers import FTPHandler, ThrottledDTPHandler
     from pyftpdlib.servers import FTPServer
 except ImportError as exc:  # reported by the Rust side with a hint
     print(f"pyftpdlib is not importable: {exc}", file=sys.stderr, flush=True)
@@ -33,6 +33,7 @@ def parse_args():
     p.add_argument("--anonymous", action="store_true", help="allow anonymous login")
     p.add_argument("--anon-perm", default="elr", help="pyftpdlib permissions of anonymous")
     p.add_argument("--no-mlst", action="store_true", help="remove MLST/MLSD (FEAT no longer offers them)")
+    p.add_argument("--max-download-rate", type=int, default=0, help="bytes per second per data connection (0: no limit)")
     p.add_argument("--no-stat-paths", action="store_true", help="answer STAT with a path with 504")
     p.add_argument("--max-cons-per-ip", type=int, default=0, help="0 means unlimited")
     p.add_argument("--max-cons", type=int, default=512)
@@ -72,6 +73,12 @@ def main():
 
     class Handler(FTPHandler):
         pass
+
+    if args.max_download_rate:
+        class Dtp(ThrottledDTPHandler):
+            write_limit = args.max_download_rate
+
+        Handler.dtp_handler = Dtp
 
     if args.no_stat_paths:
         def ftp_STAT(self, path):

@@ -58,6 +58,7 @@ pub struct PyFtpdBuilder {
     anon_perms: String,
     mlst: bool,
     stat_paths: bool,
+    max_download_rate: u32,
     max_cons_per_ip: u32,
     banner: Option<String>,
     verbose: bool,
@@ -97,6 +98,13 @@ impl PyFtpdBuilder {
     /// Sets the anonymous user's permission letters (default [`READ_PERMS`]).
     pub fn anonymous_permissions(mut self, perms: &str) -> Self {
         self.anon_perms = perms.to_string();
+        self
+    }
+
+    /// Sends data no faster than `bytes_per_sec` per data connection, so a
+    /// transfer lasts long enough to be interrupted.
+    pub fn max_download_rate(mut self, bytes_per_sec: u32) -> Self {
+        self.max_download_rate = bytes_per_sec;
         self
     }
 
@@ -173,6 +181,10 @@ impl PyFtpdBuilder {
         }
         if self.anonymous {
             cmd.args(["--anonymous", "--anon-perm", &self.anon_perms]);
+        }
+        if self.max_download_rate > 0 {
+            cmd.arg("--max-download-rate")
+                .arg(self.max_download_rate.to_string());
         }
         if !self.stat_paths {
             cmd.arg("--no-stat-paths");
@@ -272,6 +284,7 @@ impl PyFtpd {
             anon_perms: READ_PERMS.to_string(),
             mlst: true,
             stat_paths: true,
+            max_download_rate: 0,
             max_cons_per_ip: 0,
             banner: None,
             verbose: false,

@@ -30,12 +30,17 @@ use ftp_proto::FileTime;
 
 use super::{Mirror, RunOptions};
 use crate::events::{backoff, Event, EventSink};
-use crate::fetch::{discard_part, open_part, record_path, remove_any, resume_point, PartOrigin};
+use crate::fetch::{
+    discard_part, open_part, record_path, remove_any, resume_point, PartOrigin, Writeback,
+};
 use crate::plan::{DEFAULT_FTP_TIMEOUT_SECS, DEFAULT_NUM_CONNECTION};
 use crate::pool::{Pool, PoolConfig, ServerAuth, ServerKey};
 use crate::report::{ModuleReport, ModuleStatus, RunReport};
 use crate::stage::{sibling, Stage};
 use crate::url::FtpUrl;
+
+/// The error of a single-file `get` stopped by the interrupt.
+const INTERRUPTED: &str = "interrupted; the next run resumes";
 
 /// First and longest pause between two attempts at a file.
 const RETRY_DELAY: (Duration, Duration) = (Duration::from_millis(500), Duration::from_secs(30));
@@ -69,8 +74,15 @@ pub fn run_url(url: &FtpUrl, dest: &Path, opts: &RunOptions, events: &dyn EventS
     let outcome = match probe(&pool, &url.path) {
         Ok(Kind::Dir) => mirror_dir(&id, url, dest, &pool, opts, events, &mut module)
             .map_err(|Refused(e)| (ModuleStatus::Refused, e)),
-        Ok(Kind::File) => fetch_file(&id, url, dest, &pool, opts, events, &mut module)
-            .map_err(|e| (ModuleStatus::Failed, e)),
+        Ok(Kind::File) => {
+            fetch_file(&id, url, dest, &pool, opts, events, &mut module).map_err(|e| {
+                if opts.interrupt.is_set() {
+                    (ModuleStatus::Interrupted, e)
+                } else {
+                    (ModuleStatus::Failed, e)
+                }
+            })
+        }
         Err(e) => Err((ModuleStatus::Failed, e)),
     };
     if let Err((status, error)) = outcome {
@@ -311,7 +323,8 @@ fn download(
         let offset = resume_point(part, origin);
         let mut fetched = 0u64;
         let result = (|| -> Result<u64, Failure> {
-            let mut file = open_part(part, offset, origin).map_err(Failure::Local)?;
+            let file = open_part(part, offset, origin).map_err(Failure::Local)?;
+            let mut file = Writeback::new(file, offset, Some(&opts.interrupt));
             let mut session = pool.get().map_err(Failure::Pool)?;
             let mut last = offset;
             let mut progress = |p: Progress| {
@@ -329,6 +342,11 @@ fn download(
             Ok(offset + got)
         })();
         module.bytes_fetched += fetched;
+        if opts.interrupt.is_set() {
+            // The `.part` file and its origin record stay: the next run
+            // resumes.
+            return Err(INTERRUPTED.into());
+        }
         let error = match result {
             Ok(total) if size.is_none_or(|s| s == total) => return Ok(total),
             Ok(total) => format!("short transfer: {total} of {} bytes", size.unwrap_or(0)),
@@ -356,7 +374,10 @@ fn download(
             error,
             delay,
         });
-        std::thread::sleep(delay);
+        let until = Instant::now() + delay;
+        while !opts.interrupt.is_set() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(50).min(until - Instant::now()));
+        }
     }
 }
 

@@ -180,6 +180,11 @@ impl<'a> Engine<'a> {
         if let Some(e) = lock(&self.fatal).take() {
             return Err(e);
         }
+        if self.opts.interrupt.is_set() {
+            // No clean-up: the `.part` files and whatever else is in the new
+            // copy are for the next run to reuse.
+            return Err(SyncError::Interrupted);
+        }
         if !self.opts.dry_run {
             self.clean_up();
         }
@@ -196,6 +201,12 @@ impl<'a> Engine<'a> {
     }
 
     fn handle(&self, job: Job, out: &mut Jobs<'_, Job>) {
+        if self.opts.interrupt.is_set() {
+            // Stop the walk: the queued jobs are dropped, running ones end
+            // at their next check.
+            self.quit.quit();
+            return;
+        }
         match job {
             Job::List { rel, depth, stat } => self.list(rel, depth, stat, out),
             Job::Fetch(file) => self.fetch(file),
@@ -512,6 +523,7 @@ impl<'a> Engine<'a> {
                 part: &part,
                 size: job.size,
                 modified: job.modified.as_ref(),
+                interrupt: Some(&self.opts.interrupt),
             };
             let mut throttle = Throttle::new();
             let result = fetch_once(&mut session, &target, &mut |n| {
@@ -532,6 +544,12 @@ impl<'a> Engine<'a> {
                         path: lossy(&job.rel),
                         bytes: done.size,
                     });
+                    return;
+                }
+                Err(_) if self.opts.interrupt.is_set() => {
+                    // Kept for the next run, which resumes it.
+                    let record = record_name(&job.part_rel);
+                    lock(&self.resumable).extend([job.part_rel.clone(), record]);
                     return;
                 }
                 Err(e) => {
@@ -601,7 +619,7 @@ impl<'a> Engine<'a> {
     /// a failure: the worker waits again.
     fn session(&self) -> Result<PooledSession, NoSession> {
         loop {
-            if self.quit.is_set() {
+            if self.quit.is_set() || self.opts.interrupt.is_set() {
                 return Err(NoSession::Quit);
             }
             match self.pool.get() {
@@ -630,7 +648,7 @@ impl<'a> Engine<'a> {
     /// [`LOGIN`] when no session could be had): reports the retry and
     /// sleeps. `false` when the retries are spent or the walk is stopping.
     fn pause(&self, what: &[u8], attempt: u32, error: &str) -> bool {
-        if attempt > self.opts.max_retries || self.quit.is_set() {
+        if attempt > self.opts.max_retries || self.quit.is_set() || self.opts.interrupt.is_set() {
             return false;
         }
         let delay = backoff(attempt, RETRY_BACKOFF.0, RETRY_BACKOFF.1);
@@ -643,14 +661,14 @@ impl<'a> Engine<'a> {
             delay,
         });
         let until = Instant::now() + delay;
-        while !self.quit.is_set() {
+        while !self.quit.is_set() && !self.opts.interrupt.is_set() {
             let left = until.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;
             }
             std::thread::sleep(left.min(Duration::from_millis(50)));
         }
-        !self.quit.is_set()
+        !self.quit.is_set() && !self.opts.interrupt.is_set()
     }
 
     /// Records a permanent failure of one path; the walk goes on.
