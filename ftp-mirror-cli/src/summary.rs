@@ -18,8 +18,13 @@ pub fn render(report: &RunReport) -> String {
         "time".into(),
         "throughput".into(),
     ]];
+    // Only runs with exclude patterns that matched show the column.
+    let excluded = report.modules.iter().any(|m| m.excluded > 0);
+    if excluded {
+        rows[0].push("excluded".into());
+    }
     for m in &report.modules {
-        rows.push(vec![
+        let mut row = vec![
             m.id.clone(),
             module_status(m.status).into(),
             m.files_fetched.to_string(),
@@ -28,7 +33,11 @@ pub fn render(report: &RunReport) -> String {
             m.retries.to_string(),
             format!("{:.2}s", m.elapsed.as_secs_f64()),
             format!("{}/s", human_bytes(m.throughput_bytes_per_sec as u64)),
-        ]);
+        ];
+        if excluded {
+            row.push(m.excluded.to_string());
+        }
+        rows.push(row);
     }
     let mut out = table(&rows);
     if !report.destinations.is_empty() {
@@ -105,7 +114,7 @@ fn module_status(s: ModuleStatus) -> &'static str {
         ModuleStatus::Skipped => "skipped",
         ModuleStatus::DryRun => "dry-run",
         ModuleStatus::Refused => "REFUSED",
-        ModuleStatus::Interrupted => "INTERRUPTED",
+        ModuleStatus::Interrupted => "interrupted",
         _ => "?",
     }
 }
@@ -167,5 +176,19 @@ mod tests {
         assert!(text.contains("NIGHTLY  ok"), "{text}");
         assert!(text.contains("BETA     FAILED"), "{text}");
         assert!(text.contains("error: BETA: login refused"), "{text}");
+        assert!(!text.contains("excluded"), "{text}");
+    }
+
+    #[test]
+    fn shows_excluded_entries_when_there_are_some() {
+        let mut report = RunReport::new();
+        let mut m = ModuleReport::new("NIGHTLY");
+        m.status = ModuleStatus::Ok;
+        m.excluded = 7;
+        report.modules.push(m);
+        let text = render(&report);
+        let header = text.lines().next().unwrap();
+        assert!(header.ends_with("excluded"), "{text}");
+        assert!(text.lines().nth(1).unwrap().ends_with('7'), "{text}");
     }
 }
