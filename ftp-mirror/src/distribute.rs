@@ -6,6 +6,9 @@
 //!   the same path in the existing `D` is hard-linked from `D` (copied when
 //!   linking is not possible), so unchanged files cost nothing;
 //! - other files are copied from the stage with their modification time;
+//! - once every file is placed, the directories take the stage's directory
+//!   times, deepest first (the top directory's own time is left alone; a
+//!   time that cannot be set is only logged);
 //! - a half-built directory left by an earlier failed attempt is reused:
 //!   files already there with the right size and time are kept, anything
 //!   the module no longer has is removed.
@@ -25,7 +28,9 @@ use std::time::{Duration, Instant};
 use walkdir::WalkDir;
 
 use crate::events::{Event, EventSink};
-use crate::stage::{copy_file, same_state, sibling, swap_in, StageError};
+use crate::stage::{
+    copy_dir_times, copy_file, same_state, sibling, swap_in, warn_dir_times, StageError,
+};
 
 /// One place a module is copied to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -224,6 +229,8 @@ fn build(source: &Path, dest: &Path, new: &Path) -> Result<DistributeStats, Stag
         wanted.insert(rel.to_path_buf());
     }
     prune(new, &wanted)?;
+    // Last: placing and removing entries changes a directory's time.
+    warn_dir_times(&copy_dir_times(source, new));
     Ok(stats)
 }
 
@@ -310,6 +317,7 @@ fn remove_any(path: &Path) -> Result<(), StageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stage::set_dir_mtime;
     use std::time::SystemTime;
 
     fn write(path: &Path, content: &str, secs: u64) {
@@ -398,6 +406,32 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, vec!["pub"]);
+    }
+
+    #[test]
+    fn directories_take_the_stage_times() {
+        let root = tempfile::tempdir().unwrap();
+        let (src, dest) = (root.path().join("src"), root.path().join("dest"));
+        write(&src.join("a/b/file"), "f", 1000);
+        fs::create_dir_all(src.join("empty")).unwrap();
+        let at = |secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+        let mtime = |p: &Path| fs::metadata(p).unwrap().modified().unwrap();
+        for (dir, secs) in [("a/b", 3000), ("a", 2000), ("empty", 4000)] {
+            set_dir_mtime(&src.join(dir), at(secs)).unwrap();
+        }
+        // A half-built copy with something to remove in `a/b`.
+        let new = sibling(&dest, "new").unwrap();
+        write(&new.join("a/b/stray"), "x", 5);
+        distribute_to(&src, &dest).unwrap();
+        for dir in ["a", "a/b", "empty"] {
+            assert_eq!(mtime(&dest.join(dir)), mtime(&src.join(dir)), "{dir}");
+        }
+        // An update (a new file in `a/b`) ends with the stage's times too.
+        write(&src.join("a/b/new"), "n", 1000);
+        set_dir_mtime(&src.join("a/b"), at(5000)).unwrap();
+        distribute_to(&src, &dest).unwrap();
+        assert_eq!(mtime(&dest.join("a/b")), at(5000));
+        assert_eq!(mtime(&dest.join("a")), at(2000));
     }
 
     #[test]

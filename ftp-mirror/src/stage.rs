@@ -33,7 +33,8 @@ use std::ffi::{OsStr, OsString};
 use std::io;
 use std::path::{Path, PathBuf};
 
-pub use copy::{copy_file, copy_tree, CopyStats};
+pub(crate) use copy::warn_dir_times;
+pub use copy::{copy_dir_times, copy_file, copy_tree, set_dir_mtime, CopyStats};
 pub use lock::StageLock;
 pub use rotate::{backup_name, rotate};
 pub(crate) use same::same_state;
@@ -265,9 +266,15 @@ impl Stage {
     }
 
     /// When the new copy holds exactly what the current one holds (same
-    /// paths, sizes and times), deletes the new copy and returns `true`:
-    /// the current copy stays and no backup is rotated, so an unchanged run
-    /// never pushes a real older copy out of the history.
+    /// paths, sizes and file times), deletes the new copy and returns
+    /// `true`: the current copy stays and no backup is rotated, so an
+    /// unchanged run never pushes a real older copy out of the history.
+    ///
+    /// Directory times alone are not a change worth a swap (see
+    /// `stage/same.rs`): when only they differ, the current copy's directories
+    /// are given the new copy's times in place (a time that cannot be set
+    /// is logged) before the new copy is deleted. That is the one change
+    /// ever made inside a current copy; it touches no file and no name.
     pub fn discard_if_unchanged(&self) -> Result<bool, StageError> {
         if !self.current.is_dir() || !self.new.is_dir() {
             return Ok(false);
@@ -275,6 +282,7 @@ impl Stage {
         let same = same::same_tree(&self.new, &self.current)
             .map_err(|e| StageError::new("compare", &self.new, e))?;
         if same {
+            copy::warn_dir_times(&copy::copy_dir_times(&self.new, &self.current));
             std::fs::remove_dir_all(&self.new)
                 .map_err(|e| StageError::new("remove", &self.new, e))?;
         }

@@ -15,6 +15,8 @@
 //! - Symbolic links and special files are skipped with a warning: the
 //!   mirror holds regular files and directories only.
 //! - Directories are created locally (empty ones too) and listed in turn.
+//!   The time each had in its parent's listing is remembered (one entry
+//!   per directory) and set once the walk is over (see below).
 //! - A file whose size and mtime match is not fetched again: first `dest`
 //!   is looked at (an interrupted earlier run), then `previous` (the copy
 //!   being replaced), whose file is hard-linked into `dest` (copied when
@@ -32,13 +34,19 @@
 //! ones (5yz, local write errors) are recorded in [`SyncStats::failures`]
 //! and the walk goes on. When every directory was listed, entries of `dest`
 //! the server does not have are removed, so `dest` equals the remote tree
-//! less what is excluded.
+//! less what is excluded. Then, and only then (not in a dry run, not when
+//! the walk is interrupted or fails as a whole), the directories of `dest`
+//! get their listed modification times, deepest first, treated like file
+//! times: a LIST time that still stands for the previous copy's directory
+//! time keeps that time. `dest` itself keeps its own time (no listing
+//! gives the root's), and a time that cannot be set is only a `Warning`.
 //!
 //! The engine never prints; it reports through the [`EventSink`]
 //! (`DirListed`, `FileQueued`, `FileUnchanged`, `Excluded`, throttled `Bytes`,
 //! `FileDone`, `Retry`, `Failed`, `Warning`). `ModuleStarted` and
 //! `ModuleFinished` are the caller's.
 
+mod dirtimes;
 mod engine;
 mod throttle;
 
@@ -176,8 +184,11 @@ pub enum SyncError {
 /// Returns `Err` only when the module as a whole cannot be mirrored (login
 /// refused, root not listable, `dest` not creatable, the server lost for
 /// good mid-walk). Per-file failures are in [`SyncStats::failures`]; after
-/// `Ok` with no failures, `dest` holds exactly the remote tree (regular
-/// files and directories; directory mtimes are not set).
+/// `Ok` with no failures, `dest` holds exactly the remote tree: regular
+/// files and directories, each with the modification time the server
+/// listed for it (but `dest` itself, whose time no listing gives; a
+/// directory time that could not be set is a `Warning` event, not a
+/// failure). Permissions and owners are not copied.
 ///
 /// Several modules may run `sync_tree` on the same pool at once, from
 /// different threads. The calling thread must not hold a session of `pool`

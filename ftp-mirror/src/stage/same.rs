@@ -3,6 +3,14 @@
 //!
 //! Used to skip a swap when a run changed nothing, so an unchanged night
 //! does not push a real older copy out of the backup rotation.
+//!
+//! Directory times are deliberately not compared. A directory's time on
+//! the server also moves when something the mirror does not hold comes or
+//! goes there (an excluded entry, a symbolic link, an upload's temporary
+//! file that is gone again): swapping for that alone would rotate a real
+//! older copy out of the backups for a tree with the same content. Instead
+//! [`Stage::discard_if_unchanged`](super::Stage::discard_if_unchanged)
+//! gives the current copy's directories the new copy's times in place.
 
 use std::fs::Metadata;
 use std::io;
@@ -41,6 +49,7 @@ pub fn same_tree(a: &Path, b: &Path) -> io::Result<bool> {
 fn same_entry(l: &walkdir::DirEntry, r: &walkdir::DirEntry) -> io::Result<bool> {
     let (lt, rt) = (l.file_type(), r.file_type());
     if lt.is_dir() && rt.is_dir() {
+        // Whatever their times (see the module's documentation).
         return Ok(true);
     }
     if !(lt.is_file() && rt.is_file()) {

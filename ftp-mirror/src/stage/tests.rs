@@ -34,6 +34,14 @@ fn names(dir: &Path) -> Vec<String> {
     names
 }
 
+fn at(secs: u64) -> std::time::SystemTime {
+    std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs)
+}
+
+fn mtime(path: &Path) -> std::time::SystemTime {
+    fs::symlink_metadata(path).unwrap().modified().unwrap()
+}
+
 fn stage_with(root: &Path, keep: Option<KeepHistory>) -> Stage {
     let backup = keep.map(|keep| BackupPolicy {
         dir: root.join("backup"),
@@ -293,11 +301,16 @@ fn copy_tree_keeps_contents_times_and_links() {
         .unwrap()
         .set_modified(when)
         .unwrap();
+    let (a_time, b_time) = (at(900_000_000), at(800_000_000));
+    set_dir_mtime(&src.join("a/b"), b_time).unwrap();
+    set_dir_mtime(&src.join("a"), a_time).unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink("a/b/file", src.join("link")).unwrap();
     let dst = root.path().join("dst");
     let stats = copy_tree(&src, &dst).unwrap();
     assert_eq!((stats.files, stats.bytes, stats.dirs), (2, 7, 3));
+    assert_eq!(mtime(&dst.join("a")), a_time);
+    assert_eq!(mtime(&dst.join("a/b")), b_time);
     assert_eq!(fs::read_to_string(dst.join("a/b/file")).unwrap(), "content");
     assert_eq!(
         fs::metadata(dst.join("a/b/file"))
@@ -377,4 +390,40 @@ fn backup_on_another_file_system_is_copied() {
     assert_eq!(version_at(&backup_dir.join("pub")).as_deref(), Some("v2"));
     assert_eq!(version_at(&backup_dir.join("pub.1")).as_deref(), Some("v1"));
     assert_eq!(names(&root.path().join("stage")), vec!["pub"]);
+}
+
+/// Directory times alone are no reason to swap: the current copy stays
+/// (no backup) and takes the new copy's directory times in place.
+#[test]
+fn unchanged_content_with_new_directory_times_is_not_swapped() {
+    let root = tempfile::tempdir().unwrap();
+    let stage = stage_with(root.path(), Some(KeepHistory::Last(2)));
+    run_version(&stage, "v1");
+    set_dir_mtime(&stage.current().join("sub"), at(1_000)).unwrap();
+    let copy_of_current = |stage: &Stage| {
+        stage.prepare().unwrap();
+        copy_tree(stage.current(), &root.path().join("scratch")).unwrap();
+        fs::remove_dir(stage.new_dir()).unwrap();
+        fs::rename(root.path().join("scratch"), stage.new_dir()).unwrap();
+    };
+
+    copy_of_current(&stage);
+    assert_eq!(mtime(&stage.new_dir().join("sub")), at(1_000));
+    assert!(stage.discard_if_unchanged().unwrap());
+    assert!(!stage.new_dir().exists());
+
+    copy_of_current(&stage);
+    set_dir_mtime(&stage.new_dir().join("sub"), at(2_000)).unwrap();
+    let root_time = mtime(stage.current());
+    assert!(
+        stage.discard_if_unchanged().unwrap(),
+        "only a directory time"
+    );
+    assert_eq!(mtime(&stage.current().join("sub")), at(2_000));
+    assert_eq!(mtime(stage.current()), root_time);
+    assert!(names(&root.path().join("backup")).is_empty(), "no backup");
+
+    copy_of_current(&stage);
+    fs::write(stage.new_dir().join("sub/more"), "x").unwrap();
+    assert!(!stage.discard_if_unchanged().unwrap(), "a new file");
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use ftp_proto::client::Client;
 use ftp_proto::{Entry, EntryKind, FileTime};
 
+use super::dirtimes::DirTimes;
 use super::throttle::Throttle;
 use super::{SyncError, SyncOptions, SyncStats};
 use crate::events::{backoff, Event, EventSink};
@@ -81,6 +82,8 @@ pub(super) struct Engine<'a> {
     /// Temporary files (relative paths) of downloads that failed for a
     /// transient reason: kept so that the next run resumes them.
     resumable: Mutex<HashSet<Vec<u8>>>,
+    /// Listed times of the directories, set after the clean-up.
+    dir_times: DirTimes,
     fatal: Mutex<Option<SyncError>>,
     quit: QuitFlag,
     /// Listing commands the server refused.
@@ -129,6 +132,7 @@ impl<'a> Engine<'a> {
             stats: Mutex::new(SyncStats::default()),
             listed: Mutex::new(Vec::new()),
             resumable: Mutex::new(HashSet::new()),
+            dir_times: DirTimes::default(),
             fatal: Mutex::new(None),
             quit: QuitFlag::default(),
             listing: ListingSupport::new(opts.listing),
@@ -187,6 +191,7 @@ impl<'a> Engine<'a> {
         }
         if !self.opts.dry_run {
             self.clean_up();
+            self.set_dir_times();
         }
         let mut stats = std::mem::take(&mut *lock(&self.stats));
         stats.failures.sort();
@@ -327,6 +332,9 @@ impl<'a> Engine<'a> {
                         }
                     }
                     keep.insert(entry.name.clone());
+                    if !self.opts.dry_run {
+                        self.dir_times.record(&child, entry.modified);
+                    }
                     out.push(Job::List {
                         rel: child,
                         depth: depth + 1,
@@ -759,6 +767,23 @@ impl<'a> Engine<'a> {
                     .unwrap_or_else(|_| path.display().to_string());
                 self.fail(rel.as_bytes(), format!("cannot remove: {e}"));
             }
+        }
+    }
+
+    /// Gives the new copy's directories their listed times, after the
+    /// clean-up (see [`super::dirtimes`]). A time that cannot be set is a
+    /// warning, not a failure: one for all of them, naming the first.
+    fn set_dir_times(&self) {
+        let failed = self
+            .dir_times
+            .apply(&self.opts.dest, self.opts.previous.as_deref());
+        if let Some((rel, e)) = failed.first() {
+            self.warn(format!(
+                "cannot set the modification time of {} director{} (first: {}: {e})",
+                failed.len(),
+                if failed.len() == 1 { "y" } else { "ies" },
+                self.display(rel)
+            ));
         }
     }
 }
