@@ -11,17 +11,20 @@
 //!
 //! The control connection carries every other reply too, so these readers
 //! are strict: a line that is not a listing entry is an error, an MLST reply
-//! must name the path asked, and a NOOP sentinel after each STAT proves the
-//! replies are still in step with the commands (a name with CR LF in it
-//! could otherwise fake the end of a reply and hide the entries after it).
+//! must name the path asked, and a sentinel after each STAT proves the
+//! replies are still in step with the commands. Servers send names raw
+//! (RFC 959), so a name or link target holding CR LF can fake the end of a
+//! STAT reply, and fake the replies that follow, to hide the entries after
+//! it. The sentinel is `REST <random number>`, whose `350` reply echoes the
+//! number: something a name planted in advance cannot contain.
 
 use crate::client::{refusal, Client};
 use crate::error::{Error, Phase, Result};
 use crate::listing::{parse_list_line, parse_mlsd_line, Entry, ListContext, ListLine};
 use crate::reply::{Reply, ReplyClass};
 
-/// At most this many commands (MLST, STAT and NOOP) are written before
-/// their replies are read.
+/// At most this many commands (MLST, STAT and sentinels) are written
+/// before their replies are read.
 pub const MLST_BATCH: usize = 128;
 /// And at most this many bytes of them: far below any socket buffer, so the
 /// write never waits for the server, which may be waiting for this side to
@@ -42,8 +45,9 @@ pub struct BatchReplies {
 enum Cmd<'a> {
     Mlst(&'a [u8]),
     Stat(&'a [u8]),
-    /// The sentinel: its reply must be a one-line `200`.
-    Noop,
+    /// The sentinel, `REST <nonce>`: its reply must be one line, `350`,
+    /// with the nonce in it.
+    Sentinel(u64),
 }
 
 impl Client {
@@ -76,13 +80,17 @@ impl Client {
     /// command's outcome; a refusal for one path (`550`: it vanished) is
     /// that item's error and the session stays usable.
     ///
-    /// Every STAT and every write ends with a NOOP whose reply must be a
-    /// single-line `200`. A file name holding CR LF can fake the end of a
-    /// STAT reply (RFC 959 servers send names raw); the replies would then
-    /// be out of step with the commands, and the NOOP check sees it. So
-    /// does the check that each MLST reply names the path asked. Out of
-    /// step, the whole call fails and the session is broken: nothing read
-    /// in it is returned.
+    /// Every STAT and every write ends with a sentinel, `REST` with a random
+    /// number, whose reply must be a single-line `350` that echoes the
+    /// number; the batch ends with `REST 0`, which clears the restart
+    /// offset again. A name holding CR LF can fake the end of a STAT reply
+    /// and the replies after it (RFC 959 servers send names raw), but not a
+    /// number drawn after the name was made: the replies would then be out
+    /// of step with the commands, and the sentinel sees it. MLST replies
+    /// must also name the path asked. Out of step, the whole call fails and
+    /// the session is broken: nothing read in it is returned. A server
+    /// whose `350` does not echo the offset fails every batch; callers then
+    /// list another way.
     ///
     /// The outer error is the session's: a lost connection, a timeout, a
     /// reply too large for the limits, or replies out of step.
@@ -96,7 +104,10 @@ impl Client {
         let cmds: Vec<Cmd<'_>> = mlst
             .iter()
             .map(|p| Cmd::Mlst(p))
-            .chain(stat.iter().flat_map(|d| [Cmd::Stat(d), Cmd::Noop]))
+            .chain(
+                stat.iter()
+                    .flat_map(|d| [Cmd::Stat(d), Cmd::Sentinel(nonce())]),
+            )
             .collect();
         let mut out = BatchReplies {
             mlst: Vec::with_capacity(mlst.len()),
@@ -106,17 +117,32 @@ impl Client {
         while !rest.is_empty() {
             let (chunk, tail) = rest.split_at(chunk_len(rest));
             rest = tail;
+            let last = matches!(chunk.last(), Some(Cmd::Sentinel(_)))
+                .then_some(None)
+                .unwrap_or_else(|| Some(nonce()));
+            let numbers: Vec<String> = chunk
+                .iter()
+                .filter_map(|c| match *c {
+                    Cmd::Sentinel(n) => Some(n.to_string()),
+                    _ => None,
+                })
+                .chain(last.map(|n| n.to_string()))
+                .collect();
+            let mut numbers_iter = numbers.iter();
             let mut wire: Vec<(&'static str, Option<&[u8]>)> = chunk
                 .iter()
                 .map(|c| match *c {
                     Cmd::Mlst(p) => ("MLST", Some(p)),
                     Cmd::Stat(d) => ("STAT", Some(d)),
-                    Cmd::Noop => ("NOOP", None),
+                    Cmd::Sentinel(_) => ("REST", numbers_iter.next().map(|n| n.as_bytes())),
                 })
                 .collect();
-            let sentinel = !matches!(chunk.last(), Some(Cmd::Noop));
-            if sentinel {
-                wire.push(("NOOP", None));
+            if last.is_some() {
+                wire.push(("REST", numbers_iter.next().map(|n| n.as_bytes())));
+            }
+            let end = rest.is_empty();
+            if end {
+                wire.push(("REST", Some(b"0")));
             }
             self.send_many(&wire)?;
             let read = (|| -> Result<()> {
@@ -125,12 +151,19 @@ impl Client {
                     match *cmd {
                         Cmd::Mlst(p) => out.mlst.push(self.mlst_reply(p, reply)?),
                         Cmd::Stat(_) => out.stat.push(stat_entries(reply)),
-                        Cmd::Noop => self.sentinel(reply)?,
+                        Cmd::Sentinel(n) => sentinel(n, reply)?,
                     }
                 }
-                if sentinel {
+                if let Some(n) = last {
                     let reply = self.read(Phase::ControlRead)?;
-                    self.sentinel(reply)?;
+                    sentinel(n, reply)?;
+                }
+                if end {
+                    // In step (the sentinel said so): this is REST 0's reply.
+                    let reply = self.read(Phase::ControlRead)?;
+                    if reply.code().get() != 350 {
+                        return Err(refusal("REST", reply));
+                    }
                 }
                 Ok(())
             })();
@@ -140,18 +173,6 @@ impl Client {
             }
         }
         Ok(out)
-    }
-
-    /// Checks a NOOP sentinel's reply.
-    fn sentinel(&mut self, reply: Reply) -> Result<()> {
-        if reply.code().get() == 200 && reply.lines().len() == 1 {
-            return Ok(());
-        }
-        Err(Error::BadReply {
-            command: "NOOP",
-            reason: "replies out of step with the commands (a name with CR or LF?)".into(),
-            reply,
-        })
     }
 
     /// One MLST reply of a batch.
@@ -179,20 +200,56 @@ impl Client {
     }
 }
 
+/// Checks a sentinel's reply: one line, `350`, echoing `nonce` as a whole
+/// number.
+fn sentinel(nonce: u64, reply: Reply) -> Result<()> {
+    let text = reply.lines()[0].as_slice();
+    let n = nonce.to_string();
+    let echoed = text.windows(n.len()).enumerate().any(|(i, w)| {
+        w == n.as_bytes()
+            && !text[..i].last().is_some_and(u8::is_ascii_digit)
+            && !text.get(i + n.len()).is_some_and(u8::is_ascii_digit)
+    });
+    if reply.code().get() == 350 && reply.lines().len() == 1 && echoed {
+        return Ok(());
+    }
+    Err(Error::BadReply {
+        command: "REST",
+        reason: "replies out of step with the commands (a name with CR or LF?), \
+                 or a server whose 350 does not echo the offset"
+            .into(),
+        reply,
+    })
+}
+
+/// A number nobody can guess in advance, for a sentinel: 15 digits, small
+/// enough for any server's REST.
+fn nonce() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded from the operating system's randomness.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    100_000_000_000_000 + h.finish() % 900_000_000_000_000
+}
+
 /// How many of `cmds` go in one write: at most [`MLST_BATCH`] commands
 /// and about [`MLST_BATCH_BYTES`] bytes, never splitting a STAT from its
-/// NOOP.
+/// sentinel.
 fn chunk_len(cmds: &[Cmd<'_>]) -> usize {
     let mut n = 0;
     let mut bytes = 0;
     while n < cmds.len() && n < MLST_BATCH && (n == 0 || bytes < MLST_BATCH_BYTES) {
         bytes += match cmds[n] {
             Cmd::Mlst(p) | Cmd::Stat(p) => p.len() + 7,
-            Cmd::Noop => 6,
+            Cmd::Sentinel(_) => 22,
         };
         n += 1;
     }
-    if matches!(cmds.get(n), Some(Cmd::Noop)) {
+    if matches!(cmds.get(n), Some(Cmd::Sentinel(_))) {
         n += 1;
     }
     n

@@ -77,6 +77,9 @@ pub enum Step {
     /// Active mode: connects to the address of the latest `PORT h1,h2,h3,h4,p1,p2`
     /// or `EPRT |1|ip|port|` / `EPRT |2|ip|port|` command read by an `Expect`.
     ConnectBack,
+    /// Replies `350 Restarting at N.` where N is the argument of the latest
+    /// `REST` command read by an `Expect` (a server echoing the offset).
+    RestEcho,
     /// Writes bytes on the data connection (accepting it first if needed).
     DataSend(Vec<u8>),
     /// Reads the data connection to EOF into [`Outcome::data_received`]
@@ -134,6 +137,7 @@ impl fmt::Debug for Step {
             Step::PasvReply(t) => write!(f, "PasvReply({t:?})"),
             Step::Accept => f.write_str("Accept"),
             Step::ConnectBack => f.write_str("ConnectBack"),
+            Step::RestEcho => f.write_str("RestEcho"),
             Step::DataSend(b) => write!(f, "DataSend({:?})", lossy(b)),
             Step::DataRecv => f.write_str("DataRecv"),
             Step::DataClose => f.write_str("DataClose"),
@@ -351,6 +355,16 @@ impl Session {
             Step::PasvReply(template) => self.open_passive(template),
             Step::Accept => self.data().map(|_| ()),
             Step::ConnectBack => self.connect_back(),
+            Step::RestEcho => {
+                let latest = self.outcome.commands.iter().rev().find_map(|c| {
+                    let (verb, arg) = c.split_once(' ')?;
+                    verb.eq_ignore_ascii_case("REST").then(|| arg.to_string())
+                });
+                match latest {
+                    Some(n) => self.send(format!("350 Restarting at {n}.\r\n").as_bytes()),
+                    None => Err(self.fail("RestEcho: no REST command was read".into())),
+                }
+            }
             Step::DataSend(bytes) => {
                 let data = self.data()?;
                 if let Err(e) = data.write_all(bytes) {

@@ -142,3 +142,60 @@ fn ftp_serve_lists_over_the_control_connection_too() {
     assert_eq!(again.files_fetched, 0);
     assert_eq!(again.files_unchanged as usize, summary.files);
 }
+
+#[test]
+fn a_link_target_that_forges_the_replies_after_a_stat_cannot_hide_entries() {
+    // pyftpdlib shows a symlink's raw target in STAT; this one ends the
+    // parent's listing of `d` early and forges the replies that follow (a
+    // NOOP's `200` or a sentinel's `350` with a made-up number, then the
+    // batch's closing `REST 0`) before swallowing the rest. `y.txt` and
+    // `z.txt` come after it in the sorted listing.
+    for forged in [
+        "200 ok\r\n350 Restarting at 0.",
+        "350 Restarting at 123456789012345.\r\n350 Restarting at 0.",
+    ] {
+        let src = tempfile::tempdir().unwrap();
+        let dst = tempfile::tempdir().unwrap();
+        let d = src.path().join("pub/d");
+        write_file(&d.join("a.txt"), b"a\n");
+        write_file(&d.join("y.txt"), b"y\n");
+        write_file(&d.join("z.txt"), b"z\n");
+        let target = format!("x\r\n213 End\r\n{forged}\r\n213-");
+        write_file(&src.path().join("other").join(&target), b"hidden\n");
+        std::os::unix::fs::symlink(format!("../../other/{target}"), d.join("b")).unwrap();
+        let server = PyFtpd::start(src.path());
+        let pool = pool(&server.host(), server.port(), "anonymous", "guest@", 2);
+        let opts = SyncOptions {
+            remote_root: b"/pub".to_vec(),
+            ..stat_options(dst.path())
+        };
+        let _ = sync(&pool, &opts, Arc::default()).expect("sync");
+        for name in ["a.txt", "y.txt", "z.txt"] {
+            assert!(
+                dst.path().join("d").join(name).is_file(),
+                "{forged}: d/{name} missing"
+            );
+        }
+    }
+}
+
+#[test]
+fn dash_named_directories_at_the_root_are_not_taken_for_options() {
+    let src = tempfile::tempdir().unwrap();
+    let dst = tempfile::tempdir().unwrap();
+    write_file(&src.path().join("a"), b"a\n");
+    write_file(&src.path().join("-l/a"), b"a2\n");
+    write_file(&src.path().join("-l/extra"), b"x\n");
+    write_file(&src.path().join("-l/-l/deep"), b"deep\n");
+    let server = serve(src.path());
+    let pool = anon_pool(&server, 2);
+    // The login directory (an empty remote root): its entries are asked by
+    // their bare names.
+    let opts = SyncOptions {
+        remote_root: Vec::new(),
+        ..stat_options(dst.path())
+    };
+    let stats = sync(&pool, &opts, Arc::default()).expect("sync");
+    assert!(stats.failures.is_empty(), "{:?}", stats.failures);
+    assert_trees_equal(src.path(), dst.path());
+}

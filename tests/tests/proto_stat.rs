@@ -161,11 +161,13 @@ fn a_stat_reply_in_step_is_read_and_indented_lines_are_accepted() {
     let indented = format!(" {Z}");
     let steps = vec![
         Step::send("220 fake\r\n"),
-        // Both commands arrive before any reply: they are pipelined.
+        // The commands arrive before any reply: they are pipelined.
         Step::expect("STAT /d"),
-        Step::expect("NOOP"),
+        Step::expect("REST "),
         Step::send(stat_reply(&[A, "total 2", &indented])),
-        Step::send("200 ok\r\n"),
+        Step::RestEcho,
+        Step::expect("REST 0"),
+        Step::send("350 Restarting at 0.\r\n"),
     ];
     let (names, outcome) = run(steps, |server| {
         let mut c = connect(server);
@@ -179,26 +181,31 @@ fn a_stat_reply_in_step_is_read_and_indented_lines_are_accepted() {
 
 #[test]
 fn a_name_with_crlf_that_fakes_the_end_of_the_reply_is_caught() {
-    // The file `x\r\n213 End\r\n213-more` splits the listing into two
-    // replies; `z` would be lost if the first were taken as the listing.
-    let hostile = "-rw-r--r--   1 ftp ftp 5 Jan 01  2024 x\r\n213 End\r\n213-more";
+    // A name (or link target) `x\r\n213 End\r\n...` ends the listing early;
+    // `z` would be lost if the first part were taken as the listing. What
+    // follows the fake end can also fake the sentinel's reply, but not the
+    // random number it echoes.
+    let x = "-rw-r--r--   1 ftp ftp 5 Jan 01  2024 x\r\n213 End";
     let shapes = [
-        stat_reply(&[A, hostile, Z]),
-        // The same with a `200-` opener swallowing the rest up to the
-        // NOOP's real 200: a multi-line 200 is not the sentinel's reply.
-        stat_reply(&[
-            A,
-            "-rw-r--r--   1 ftp ftp 5 Jan 01  2024 x\r\n213 End\r\n200-more",
-            Z,
-        ]),
+        // The rest of the listing becomes a reply of its own.
+        format!("{x}\r\n213-more"),
+        // A forged sentinel reply, then the rest swallowed.
+        format!("{x}\r\n350 Restarting at 123456789012345.\r\n213-more"),
+        // A forged `200` (the NOOP sentinel this replaced), then the rest.
+        format!("{x}\r\n200 ok\r\n213-more"),
+        // A `350-` opener swallowing everything up to the real echo: a
+        // multi-line 350 is not the sentinel's reply.
+        format!("{x}\r\n350-more"),
     ];
-    for reply in shapes {
+    for hostile in shapes {
         let steps = vec![
             Step::send("220 fake\r\n"),
             Step::expect("STAT /d"),
-            Step::expect("NOOP"),
-            Step::send(reply),
-            Step::send("200 ok\r\n"),
+            Step::expect("REST "),
+            Step::send(stat_reply(&[A, &hostile, Z])),
+            Step::RestEcho,
+            Step::expect("REST 0"),
+            Step::send("350 Restarting at 0.\r\n"),
         ];
         let (err, _) = run(steps, |server| {
             let mut c = connect(server);
@@ -213,13 +220,37 @@ fn a_name_with_crlf_that_fakes_the_end_of_the_reply_is_caught() {
             matches!(
                 err,
                 Error::BadReply {
-                    command: "NOOP",
+                    command: "REST",
                     ..
                 }
             ),
-            "{err:?}"
+            "{hostile:?}: {err:?}"
         );
     }
+}
+
+#[test]
+fn a_server_that_does_not_echo_the_offset_cannot_list_this_way() {
+    let steps = vec![
+        Step::send("220 fake\r\n"),
+        Step::expect("STAT /d"),
+        Step::expect("REST "),
+        Step::send(stat_reply(&[A, Z])),
+        Step::send("350 Restart position accepted.\r\n"),
+        Step::expect("REST 0"),
+        Step::send("350 Restart position accepted.\r\n"),
+    ];
+    let (err, _) = run(steps, |server| connect(server).stat_list("/d").unwrap_err());
+    assert!(
+        matches!(
+            err,
+            Error::BadReply {
+                command: "REST",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -228,17 +259,23 @@ fn stat_without_a_listing_or_with_garbage_is_an_error_not_a_guess() {
     let steps = vec![
         Step::send("220 fake\r\n"),
         Step::expect("STAT /d"),
-        Step::expect("NOOP"),
+        Step::expect("REST "),
         Step::send("211 FTP server status: all fine\r\n"),
-        Step::send("200 ok\r\n"),
+        Step::RestEcho,
+        Step::expect("REST 0"),
+        Step::send("350 Restarting at 0.\r\n"),
         Step::expect("STAT /d"),
-        Step::expect("NOOP"),
+        Step::expect("REST "),
         Step::send(stat_reply(&[A, "this is not a listing line", Z])),
-        Step::send("200 ok\r\n"),
+        Step::RestEcho,
+        Step::expect("REST 0"),
+        Step::send("350 Restarting at 0.\r\n"),
         Step::expect("STAT /d"),
-        Step::expect("NOOP"),
+        Step::expect("REST "),
         Step::send("502 STAT with a path is not supported\r\n"),
-        Step::send("200 ok\r\n"),
+        Step::RestEcho,
+        Step::expect("REST 0"),
+        Step::send("350 Restarting at 0.\r\n"),
     ];
     let (errs, outcome) = run(steps, |server| {
         let mut c = connect(server);
@@ -278,14 +315,14 @@ fn an_mlst_reply_for_another_path_breaks_the_session() {
         Step::send("220 fake\r\n"),
         Step::expect("MLST d/a"),
         Step::expect("MLST d/b"),
-        Step::expect("NOOP"),
+        Step::expect("REST "),
         Step::send(
             "250-Listing d/a\r\n type=file;size=1;modify=20240101000000; d/a\r\n250 End\r\n",
         ),
         Step::send(
             "250-Listing d/c\r\n type=file;size=1;modify=20240101000000; d/c\r\n250 End\r\n",
         ),
-        Step::send("200 ok\r\n"),
+        Step::RestEcho,
     ];
     let (err, _) = run(steps, |server| {
         let mut c = connect(server);
@@ -303,13 +340,15 @@ fn stat_entries_keep_their_kinds() {
     let steps = vec![
         Step::send("220 fake\r\n"),
         Step::expect("STAT /d"),
-        Step::expect("NOOP"),
+        Step::expect("REST "),
         Step::send(stat_reply(&[
             "drwxr-xr-x   2 ftp ftp 4096 Jan 01  2024 sub",
             "lrwxrwxrwx   1 ftp ftp    1 Jan 01  2024 link -> a",
             A,
         ])),
-        Step::send("200 ok\r\n"),
+        Step::RestEcho,
+        Step::expect("REST 0"),
+        Step::send("350 Restarting at 0.\r\n"),
     ];
     let (entries, outcome) = run(steps, |server| connect(server).stat_list("/d").unwrap());
     outcome.assert_ok();

@@ -174,7 +174,8 @@ fn list_by_stat(
             p.extend_from_slice(name);
             p
         }
-        None => name.to_vec(),
+        // `./-l`, not `-l`, which a server would read as options.
+        None => protect_dash(name),
     };
     let paths: Vec<Vec<u8>> = listed.iter().map(|e| child(&e.name)).collect();
     let subdirs: Vec<usize> = (0..listed.len())
