@@ -24,7 +24,7 @@ pub struct GetArgs {
 pub fn run(args: &GetArgs) -> ExitCode {
     let url = match FtpUrl::parse(&args.url) {
         Ok(u) => u,
-        Err(e) => return exit::usage(format!("{}: {e}", args.url)),
+        Err(e) => return exit::usage(format!("{}: {e}", ftp_mirror::url::redact(&args.url))),
     };
     let dest = match &args.dest {
         Some(d) => d.clone(),

@@ -21,7 +21,7 @@ pub struct LsArgs {
 pub fn run(args: &LsArgs) -> ExitCode {
     let url = match FtpUrl::parse(&args.url) {
         Ok(u) => u,
-        Err(e) => return exit::usage(format!("{}: {e}", args.url)),
+        Err(e) => return exit::usage(format!("{}: {e}", ftp_mirror::url::redact(&args.url))),
     };
     match list(&url) {
         Ok(entries) => {

@@ -528,3 +528,21 @@ fn exclude_leaves_files_out_and_a_bad_pattern_exits_2_before_connecting() {
         "something connected"
     );
 }
+
+#[test]
+fn a_url_that_does_not_parse_is_not_echoed_with_its_password() {
+    let work = tempfile::tempdir().unwrap();
+    for (cmd, url) in [
+        ("get", "ftp://bob:pw%zzXYZ@127.0.0.1:1/"),
+        ("ls", "ftp://bob:pa/ss%zz@127.0.0.1:1/"),
+        ("get", "ftp://bob:hunter2@127.0.0.1:99999/"),
+    ] {
+        let out = ftp_mirror(&[cmd, url], work.path());
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{all}");
+        assert!(all.contains("bob:***@"), "{all}");
+        for secret in ["pw%zzXYZ", "pa/ss", "hunter2"] {
+            assert!(!all.contains(secret), "{secret} leaked: {all}");
+        }
+    }
+}

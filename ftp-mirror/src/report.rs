@@ -36,6 +36,8 @@ pub struct RunReport {
     pub destinations: Vec<DestinationReport>,
     /// Problems that concern no single module (e.g. an unknown module name).
     pub errors: Vec<String>,
+    /// The run was interrupted ([`RunOptions::interrupt`](crate::run::RunOptions::interrupt)).
+    pub interrupted: bool,
 }
 
 /// How a module ended.
@@ -155,6 +157,7 @@ impl RunReport {
             modules: Vec::new(),
             destinations: Vec::new(),
             errors: Vec::new(),
+            interrupted: false,
         }
     }
 
@@ -178,10 +181,11 @@ impl RunReport {
     pub fn exit_code(&self) -> i32 {
         if self.is_success() {
             0
-        } else if self
-            .modules
-            .iter()
-            .any(|m| m.status == ModuleStatus::Interrupted)
+        } else if self.interrupted
+            || self
+                .modules
+                .iter()
+                .any(|m| m.status == ModuleStatus::Interrupted)
         {
             // As a shell reports a command stopped by SIGINT.
             130

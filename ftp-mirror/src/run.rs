@@ -147,6 +147,7 @@ pub fn run_plan(plan: &Plan, opts: &RunOptions, events: &dyn EventSink) -> RunRe
         report.modules.push(module);
         report.destinations.extend(destinations);
     }
+    report.interrupted = opts.interrupt.is_set();
     report.elapsed = started.elapsed();
     report
 }
@@ -181,7 +182,9 @@ fn run_module(
     };
     let (status, _lock) = job.run(&mut report);
     let destinations = match status {
-        ModuleStatus::Ok => distribute_all(&module.id, stage.current(), &targets, events)
+        // Interrupted after the swap: the destinations are left as they
+        // are (skipped below); the next run distributes.
+        ModuleStatus::Ok if !opts.interrupt.is_set() => distribute_all(&module.id, stage.current(), &targets, events)
             .into_iter()
             .map(|outcome| {
                 let mut d =
@@ -330,7 +333,8 @@ impl Mirror<'_> {
         };
         let stats = match sync_tree(self.pool, &options, self.events) {
             Ok(stats) => stats,
-            Err(SyncError::Interrupted) => {
+            Err(SyncError::Interrupted(stats)) => {
+                fill_counts(report, &stats);
                 report.errors.push(
                     "interrupted; the current copy is unchanged and the next run resumes".into(),
                 );
@@ -364,6 +368,16 @@ impl Mirror<'_> {
             report.would_keep = stats.would_keep;
             report.would_delete = stats.would_delete;
             return (ModuleStatus::DryRun, None);
+        }
+        if self.opts.interrupt.is_set() {
+            // Complete, but not swapped in: the next run finds everything
+            // in the new copy already and swaps it in then.
+            report.errors.push(
+                "interrupted before the swap; the current copy is unchanged and the next run \
+                 finishes"
+                    .into(),
+            );
+            return (ModuleStatus::Interrupted, lock);
         }
         if stats.files_fetched == 0 {
             match self.stage.discard_if_unchanged() {

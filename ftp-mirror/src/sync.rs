@@ -165,9 +165,10 @@ pub enum SyncError {
         source: ftp_proto::Error,
     },
     /// [`SyncOptions::interrupt`] was triggered. `dest` holds what was
-    /// done so far (complete files, resumable `.part` files).
+    /// done so far (complete files, resumable `.part` files), counted in
+    /// the stats.
     #[error("interrupted")]
-    Interrupted,
+    Interrupted(Box<SyncStats>),
     /// The local directory could not be created.
     #[error("cannot create {}: {source}", path.display())]
     Local {

@@ -229,6 +229,29 @@ fn utf8(v: Vec<u8>) -> Result<String, UrlError> {
     String::from_utf8(v).map_err(|_| UrlError::Escape)
 }
 
+/// `url` as it may be shown in a message: a password in it becomes `***`,
+/// also when the URL does not parse (an error message must not echo it).
+/// Everything between `://` and the last `@` after it is the user part; its
+/// text after the first `:` is masked.
+///
+/// ```
+/// use ftp_mirror::url::redact;
+/// assert_eq!(redact("ftp://bob:s3cret@host/pub"), "ftp://bob:***@host/pub");
+/// assert_eq!(redact("ftp://bob:pw%zz@host/"), "ftp://bob:***@host/");
+/// assert_eq!(redact("ftp://host/dir"), "ftp://host/dir");
+/// ```
+pub fn redact(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[start..];
+    let Some(at) = rest.rfind('@') else {
+        return url.to_string();
+    };
+    match rest[..at].split_once(':') {
+        Some((user, _)) => format!("{}{user}:***{}", &url[..start], &rest[at..]),
+        None => url.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -290,3 +290,32 @@ fn names_are_matched_as_bytes() {
     assert!(!dst.path().join(name(b"d\xff")).exists());
     assert!(dst.path().join("d\u{e9}j\u{e0}/vu.bin").exists());
 }
+
+#[test]
+fn a_pattern_can_leave_out_a_name_the_mirror_would_refuse() {
+    // pyftpdlib lists names raw: a name holding a CR arrives as a name the
+    // engine refuses (and fails the module for), unless it is excluded.
+    let src = tempfile::tempdir().unwrap();
+    let dst = tempfile::tempdir().unwrap();
+    write_file(&src.path().join("good.txt"), b"good");
+    write_file(&src.path().join("bad\rname.tmp"), b"cr");
+    write_file(&src.path().join("other\rone.tmp"), b"cr");
+    let server = PyFtpd::start(src.path());
+    let pool = pool(&server.host(), server.port(), "anonymous", "guest@", 1);
+
+    let refused = sync(&pool, &options(dst.path()), Arc::default()).expect("sync");
+    assert!(
+        !refused.failures.is_empty(),
+        "the names are refused without a pattern"
+    );
+
+    let dst = tempfile::tempdir().unwrap();
+    let opts = SyncOptions {
+        exclude: exclude(&["*.tmp"]),
+        ..options(dst.path())
+    };
+    let stats = sync(&pool, &opts, Arc::default()).expect("sync");
+    assert!(stats.failures.is_empty(), "{:?}", stats.failures);
+    assert_eq!(stats.excluded, 2);
+    assert_eq!(fs::read(dst.path().join("good.txt")).unwrap(), b"good");
+}

@@ -96,7 +96,10 @@ fn an_interrupted_walk_stops_early_and_the_next_run_fetches_only_the_rest() {
         ..options(dst.path())
     };
     let result = sync_until(&pool, &opts, &sink);
-    assert!(matches!(result, Err(SyncError::Interrupted)), "{result:?}");
+    assert!(
+        matches!(result, Err(SyncError::Interrupted(_))),
+        "{result:?}"
+    );
     let done = files_in(dst.path()).len();
     assert!((5..60).contains(&done), "{done} files after the interrupt");
 
@@ -123,7 +126,10 @@ fn a_running_download_stops_at_its_next_chunk_and_is_resumed() {
         ..options(dst.path())
     };
     let result = sync_until(&pool, &opts, &sink);
-    assert!(matches!(result, Err(SyncError::Interrupted)), "{result:?}");
+    assert!(
+        matches!(result, Err(SyncError::Interrupted(_))),
+        "{result:?}"
+    );
     assert!(!dst.path().join("big.bin").exists());
     let parts: Vec<_> = fs::read_dir(dst.path())
         .unwrap()
@@ -172,10 +178,57 @@ fn an_interrupted_get_keeps_the_current_copy_and_exits_130() {
     });
     assert_eq!(report.exit_code(), 130, "{}", report.to_json());
     assert_eq!(report.modules[0].status, ModuleStatus::Interrupted);
+    assert!(report.interrupted);
     assert!(report.to_json().contains("\"interrupted\""));
     assert_eq!(fs::read(dest.join("f00")).unwrap(), b"first\n");
 
     // The next run finishes the job.
     assert_eq!(get(RunOptions::default()).exit_code(), 0);
     assert_eq!(fs::read(dest.join("f00")).unwrap(), b"second, longer\n");
+}
+
+#[test]
+fn an_interrupt_during_a_retry_pause_is_an_interrupt_not_a_failure() {
+    use ftp_mirror_tests::fake::{FakeServer, Step};
+    let dst = tempfile::tempdir().unwrap();
+    let steps = vec![
+        Step::send("220 fake ready\r\n"),
+        Step::expect("USER"),
+        Step::send("331 send a password\r\n"),
+        Step::expect("PASS"),
+        Step::send("230 in\r\n"),
+        Step::expect("FEAT"),
+        Step::send("211-Features:\r\n MLST type*;size*;modify*;\r\n211 End\r\n"),
+        Step::expect("OPTS UTF8 ON"),
+        Step::send("200 UTF8 on\r\n"),
+        Step::expect("TYPE I"),
+        Step::send("200 binary\r\n"),
+        // The root cannot be listed for now: the engine pauses to retry.
+        Step::expect("EPSV"),
+        Step::Epsv,
+        Step::expect("MLSD /"),
+        Step::Accept,
+        Step::send("450 busy, try later\r\n"),
+        Step::DataClose,
+        Step::expect("QUIT"),
+    ];
+    let server = FakeServer::start(steps);
+    let pool = pool(&server.host(), server.port(), "anonymous", "guest@", 1);
+    let sink = Arc::new(trigger_on(1, |e| matches!(e, Event::Retry { .. })));
+    let opts = SyncOptions {
+        workers: 1,
+        max_retries: 5,
+        interrupt: sink.interrupt.clone(),
+        ..options(dst.path())
+    };
+    let started = std::time::Instant::now();
+    let result = sync_until(&pool, &opts, &sink);
+    assert!(
+        matches!(result, Err(SyncError::Interrupted(_))),
+        "{result:?}"
+    );
+    // The pause was cut short, not slept through.
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    drop(pool);
+    drop(server.finish());
 }

@@ -100,6 +100,7 @@ pub fn run_url(url: &FtpUrl, dest: &Path, opts: &RunOptions, events: &dyn EventS
         });
     }
     report.modules.push(module);
+    report.interrupted = opts.interrupt.is_set();
     report.elapsed = started.elapsed();
     report
 }
@@ -342,13 +343,12 @@ fn download(
             Ok(offset + got)
         })();
         module.bytes_fetched += fetched;
-        if opts.interrupt.is_set() {
+        let error = match result {
+            // Complete: put in place even if an interrupt came meanwhile.
+            Ok(total) if size.is_none_or(|s| s == total) => return Ok(total),
             // The `.part` file and its origin record stay: the next run
             // resumes.
-            return Err(INTERRUPTED.into());
-        }
-        let error = match result {
-            Ok(total) if size.is_none_or(|s| s == total) => return Ok(total),
+            _ if opts.interrupt.is_set() => return Err(INTERRUPTED.into()),
             Ok(total) => format!("short transfer: {total} of {} bytes", size.unwrap_or(0)),
             Err(Failure::Local(e)) => return Err(format!("cannot write {}: {e}", part.display())),
             Err(Failure::Pool(e)) if e.is_transient() => e.to_string(),

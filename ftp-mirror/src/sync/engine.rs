@@ -181,13 +181,16 @@ impl<'a> Engine<'a> {
                 self.pool.key()
             ));
         }
+        if self.opts.interrupt.is_set() {
+            // Before `fatal`: a retry cut short by the interrupt may have
+            // given up with an error that is not the server's fault. No
+            // clean-up: the `.part` files and whatever else is in the new
+            // copy are for the next run to reuse.
+            let stats = std::mem::take(&mut *lock(&self.stats));
+            return Err(SyncError::Interrupted(Box::new(stats)));
+        }
         if let Some(e) = lock(&self.fatal).take() {
             return Err(e);
-        }
-        if self.opts.interrupt.is_set() {
-            // No clean-up: the `.part` files and whatever else is in the new
-            // copy are for the next run to reuse.
-            return Err(SyncError::Interrupted);
         }
         if !self.opts.dry_run {
             self.clean_up();
@@ -296,6 +299,17 @@ impl<'a> Engine<'a> {
         let mut seen = HashSet::with_capacity(entries.len());
         for entry in entries {
             let child = join(rel, &entry.name);
+            let name = check_name(&entry.name);
+            // Some listings include `.` and `..` themselves: harmless.
+            if entry.is_dir() && matches!(name, Err(NameProblem::Dots)) {
+                continue;
+            }
+            // Before the name checks, so that a pattern can leave out a
+            // name this mirror would refuse (and fail the module for).
+            if let Some(pattern) = self.opts.exclude.matching(&child, entry.is_dir()) {
+                self.excluded(&child, entry.is_dir(), pattern.as_str());
+                continue;
+            }
             if !seen.insert(entry.name.clone()) {
                 self.fail(
                     &child,
@@ -303,20 +317,11 @@ impl<'a> Engine<'a> {
                 );
                 continue;
             }
-            match check_name(&entry.name) {
-                Ok(()) => {}
-                // Some listings include `.` and `..` themselves: harmless.
-                Err(NameProblem::Dots) if entry.is_dir() => continue,
-                Err(problem) => {
-                    self.fail(
-                        &child,
-                        format!("refused a name from the listing: {problem}"),
-                    );
-                    continue;
-                }
-            }
-            if let Some(pattern) = self.opts.exclude.matching(&child, entry.is_dir()) {
-                self.excluded(&child, entry.is_dir(), pattern.as_str());
+            if let Err(problem) = name {
+                self.fail(
+                    &child,
+                    format!("refused a name from the listing: {problem}"),
+                );
                 continue;
             }
             match &entry.kind {
