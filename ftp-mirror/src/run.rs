@@ -184,26 +184,12 @@ fn run_module(
     let destinations = match status {
         // Interrupted after the swap: the destinations are left as they
         // are (skipped below); the next run distributes.
-        ModuleStatus::Ok if !opts.interrupt.is_set() => distribute_all(&module.id, stage.current(), &targets, events)
-            .into_iter()
-            .map(|outcome| {
-                let mut d =
-                    destination_report(&module.id, &outcome.target, DestinationStatus::Ok, None);
-                d.elapsed = outcome.elapsed;
-                match outcome.result {
-                    Ok(stats) => {
-                        d.files_copied = stats.files_copied;
-                        d.files_linked = stats.files_linked + stats.files_kept;
-                        d.bytes_copied = stats.bytes_copied;
-                    }
-                    Err(e) => {
-                        d.status = DestinationStatus::Failed;
-                        d.error = Some(e.to_string());
-                    }
-                }
-                d
-            })
-            .collect(),
+        ModuleStatus::Ok if !opts.interrupt.is_set() => {
+            distribute_all(&module.id, stage.current(), &targets, events)
+                .into_iter()
+                .map(|outcome| distributed(&module.id, outcome))
+                .collect()
+        }
         ModuleStatus::DryRun => targets
             .iter()
             .map(|t| {
@@ -407,6 +393,24 @@ impl Mirror<'_> {
         report.errors.push(error);
         ModuleStatus::Failed
     }
+}
+
+/// The report of one destination that distribution went to.
+fn distributed(module: &str, outcome: crate::distribute::Outcome) -> DestinationReport {
+    let mut d = destination_report(module, &outcome.target, DestinationStatus::Ok, None);
+    d.elapsed = outcome.elapsed;
+    match outcome.result {
+        Ok(stats) => {
+            d.files_copied = stats.files_copied;
+            d.files_linked = stats.files_linked + stats.files_kept;
+            d.bytes_copied = stats.bytes_copied;
+        }
+        Err(e) => {
+            d.status = DestinationStatus::Failed;
+            d.error = Some(e.to_string());
+        }
+    }
+    d
 }
 
 fn first_error(report: &ModuleReport) -> &str {
