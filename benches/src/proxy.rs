@@ -1140,7 +1140,7 @@ mod tests {
             parse_port(b"PORT 127,0,0,1,195,80\r\n"),
             v4("127.0.0.1:50000")
         );
-        assert_eq!(parse_port(b"port 10,1,2,3,0,21\n"), v4("10.1.2.3:21"));
+        assert_eq!(parse_port(b"port 127,1,2,3,0,21\n"), v4("127.1.2.3:21"));
         assert_eq!(
             parse_port(b"PORT  127, 0, 0, 1, 0, 21 \r\n"),
             v4("127.0.0.1:21")
@@ -1155,7 +1155,7 @@ mod tests {
             parse_eprt(b"EPRT |1|127.0.0.1|6446|\r\n"),
             v4("127.0.0.1:6446")
         );
-        assert_eq!(parse_eprt(b"eprt !1!10.0.0.2!21!\n"), v4("10.0.0.2:21"));
+        assert_eq!(parse_eprt(b"eprt !1!127.0.0.2!21!\n"), v4("127.0.0.2:21"));
         assert_eq!(parse_eprt(b"EPRT |2|::1|6446|\r\n"), v4("[::1]:6446"));
         assert_eq!(parse_eprt(b"EPRT |1|::1|6446|\r\n"), None);
         assert_eq!(parse_eprt(b"EPRT |2|127.0.0.1|6446|\r\n"), None);

@@ -207,6 +207,33 @@ pub struct FakeServer {
     handle: Option<JoinHandle<Outcome>>,
 }
 
+/// Runs `f` against a fake server playing `script`, with a hard time
+/// limit, then returns its value and what the server saw. When `f` panics,
+/// the server's side is printed before the panic goes on.
+pub fn run_client<T: Send + 'static>(
+    script: Vec<Step>,
+    f: impl FnOnce(&FakeServer) -> T + Send + 'static,
+) -> (T, Outcome) {
+    let server = FakeServer::start(script);
+    let addr = server.addr();
+    let (value, server) = crate::within(
+        Duration::from_secs(30),
+        &format!("client against fake {addr}"),
+        move || {
+            let v = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&server)));
+            (v, server)
+        },
+    );
+    let outcome = server.finish();
+    match value {
+        Ok(v) => (v, outcome),
+        Err(panic) => {
+            eprintln!("fake server side: {outcome:#?}");
+            std::panic::resume_unwind(panic)
+        }
+    }
+}
+
 impl FakeServer {
     /// Starts a server with the default [`Limits`].
     pub fn start(script: Vec<Step>) -> FakeServer {

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use ftp_mirror_tests::fake::{FakeServer, Limits, Outcome, Step};
+use ftp_mirror_tests::fake::{run_client, FakeServer, Limits, Step};
+use ftp_mirror_tests::timed;
 use ftp_mirror_tests::tree::pseudo_random_bytes;
-use ftp_mirror_tests::{timed, within};
 use ftp_proto::client::{Client, Config, DataMode, Password, Timeouts};
 use ftp_proto::{Error, Phase};
 
@@ -20,32 +20,6 @@ fn config(mode: DataMode) -> Config {
 
 fn connect(server: &FakeServer, cfg: Config) -> Client {
     Client::connect(&server.host(), server.port(), cfg).expect("connect to the fake server")
-}
-
-/// Runs `f` with a hard limit, then returns its value and what the server
-/// saw. When `f` panics, the server's side is printed before the panic goes on.
-fn run<T: Send + 'static>(
-    script: Vec<Step>,
-    f: impl FnOnce(&FakeServer) -> T + Send + 'static,
-) -> (T, Outcome) {
-    let server = FakeServer::start(script);
-    let addr = server.addr();
-    let (value, server) = within(
-        Duration::from_secs(30),
-        &format!("client against fake {addr}"),
-        move || {
-            let v = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&server)));
-            (v, server)
-        },
-    );
-    let outcome = server.finish();
-    match value {
-        Ok(v) => (v, outcome),
-        Err(panic) => {
-            eprintln!("fake server side: {outcome:#?}");
-            std::panic::resume_unwind(panic)
-        }
-    }
 }
 
 /// The steps that open a data connection for `verb` in `mode`, up to
@@ -122,7 +96,7 @@ fn multi_line_replies_everywhere() {
             ],
             noop_ok(),
         ]);
-        let (got, outcome) = run(steps, move |server| {
+        let (got, outcome) = run_client(steps, move |server| {
             let mut c = connect(server, config(mode));
             assert_eq!(c.welcome().lines().len(), 3);
             c.login("alice", &Password::new("secret")).unwrap();
@@ -147,7 +121,7 @@ fn replies_split_across_writes() {
         Step::expect("NOOP"),
         Step::send("200 one\r\n"),
     ];
-    let (_, outcome) = run(steps, |server| {
+    let (_, outcome) = run_client(steps, |server| {
         let mut c = connect(server, config(DataMode::Passive));
         assert_eq!(c.welcome().text(), "hello\nready");
         c.noop().unwrap();
@@ -165,7 +139,7 @@ fn banner_of_200_lines() {
     }
     banner.push_str("220 line 200\r\n");
     let steps = script(vec![vec![Step::send(banner)], noop_ok()]);
-    let (_, outcome) = run(steps, |server| {
+    let (_, outcome) = run_client(steps, |server| {
         let mut c = connect(server, config(DataMode::Passive));
         assert_eq!(c.welcome().lines().len(), 200);
         c.noop().unwrap();
@@ -186,7 +160,7 @@ fn preliminary_and_failure_in_one_segment() {
             ],
             noop_ok(),
         ]);
-        let ((err, took), outcome) = run(steps, move |server| {
+        let ((err, took), outcome) = run_client(steps, move |server| {
             let mut c = connect(server, config(mode));
             let mut sink = Vec::new();
             let (r, took) = timed(|| c.retr("gone", 0, &mut sink, &mut |_| {}));
@@ -219,7 +193,7 @@ fn final_reply_before_the_data_ends() {
             ],
             noop_ok(),
         ]);
-        let (got, outcome) = run(steps, move |server| {
+        let (got, outcome) = run_client(steps, move |server| {
             let mut c = connect(server, config(mode));
             let mut got = Vec::new();
             let n = c.retr("f", 0, &mut got, &mut |_| {}).unwrap();
@@ -256,7 +230,7 @@ fn refusal_instead_of_preliminary_does_not_wait_for_data() {
             vec![Step::send("550 No such file\r\n")],
             noop_ok(),
         ]);
-        let ((err, took), outcome) = run(steps, move |server| {
+        let ((err, took), outcome) = run_client(steps, move |server| {
             let mut c = connect(server, config(mode));
             let mut sink = Vec::new();
             let (r, took) = timed(|| c.retr("f", 0, &mut sink, &mut |_| {}));
@@ -279,7 +253,7 @@ fn service_closing_mid_session() {
         Step::send("421 Timeout, closing control connection\r\n"),
         Step::Close,
     ];
-    let (err, outcome) = run(steps, |server| {
+    let (err, outcome) = run_client(steps, |server| {
         let mut c = connect(server, config(DataMode::Passive));
         let err = c.noop().unwrap_err();
         assert!(!c.is_reusable());
@@ -296,7 +270,7 @@ fn service_closing_mid_session() {
 #[test]
 fn server_closing_in_the_middle_of_a_reply() {
     let steps = vec![Step::send("220-Welcome\r\n220-more to co"), Step::Close];
-    let (err, outcome) = run(steps, |server| {
+    let (err, outcome) = run_client(steps, |server| {
         Client::connect(&server.host(), server.port(), config(DataMode::Passive)).unwrap_err()
     });
     outcome.assert_ok();
@@ -317,7 +291,7 @@ fn server_closing_in_the_middle_of_a_reply() {
         Step::send("200-partial\r\n"),
         Step::Close,
     ];
-    let (err, outcome) = run(steps, |server| {
+    let (err, outcome) = run_client(steps, |server| {
         let mut c = connect(server, config(DataMode::Passive));
         let err = c.noop().unwrap_err();
         assert!(!c.is_reusable());
@@ -329,7 +303,7 @@ fn server_closing_in_the_middle_of_a_reply() {
 
 #[test]
 fn garbage_replies_are_malformed() {
-    let (err, outcome) = run(vec![Step::send("SSH-2.0-OpenSSH_9.2\r\n")], |server| {
+    let (err, outcome) = run_client(vec![Step::send("SSH-2.0-OpenSSH_9.2\r\n")], |server| {
         Client::connect(&server.host(), server.port(), config(DataMode::Passive)).unwrap_err()
     });
     outcome.assert_ok();
@@ -340,7 +314,7 @@ fn garbage_replies_are_malformed() {
         Step::expect("NOOP"),
         Step::send("HTTP/1.1 400 Bad Request\r\n"),
     ];
-    let (err, outcome) = run(steps, |server| {
+    let (err, outcome) = run_client(steps, |server| {
         let mut c = connect(server, config(DataMode::Passive));
         let err = c.noop().unwrap_err();
         assert!(!c.is_reusable());
@@ -358,7 +332,7 @@ fn over_long_replies_are_malformed_and_bounded() {
         pattern: b"220-xxxxxxxxxxxxxxxx".repeat(1000),
         total: 64 << 20,
     }];
-    let ((err, took), outcome) = run(steps, |server| {
+    let ((err, took), outcome) = run_client(steps, |server| {
         timed(|| {
             Client::connect(&server.host(), server.port(), config(DataMode::Passive)).unwrap_err()
         })
@@ -382,7 +356,7 @@ fn over_long_replies_are_malformed_and_bounded() {
         pattern,
         total: 64 << 20,
     }];
-    let ((err, took), outcome) = run(steps, |server| {
+    let ((err, took), outcome) = run_client(steps, |server| {
         timed(|| {
             Client::connect(&server.host(), server.port(), config(DataMode::Passive)).unwrap_err()
         })
@@ -417,7 +391,7 @@ fn pasv_host_is_ignored_in_favour_of_the_control_peer() {
                 Step::send("226 done\r\n"),
             ],
         ]);
-        let (got, outcome) = run(steps, move |server| {
+        let (got, outcome) = run_client(steps, move |server| {
             let cfg = Config {
                 trust_pasv_host: trust,
                 ..config(DataMode::PassiveOnly)
@@ -448,7 +422,7 @@ fn pasv_reply_with_numbers_out_of_range_is_an_error() {
                 Step::send(format!("227 Entering Passive Mode {bad}.\r\n")),
             ],
         ]);
-        let (err, outcome) = run(steps, |server| {
+        let (err, outcome) = run_client(steps, |server| {
             let mut c = connect(server, config(DataMode::PassiveOnly));
             let mut sink = Vec::new();
             c.retr("f", 0, &mut sink, &mut |_| {}).unwrap_err()
@@ -488,7 +462,7 @@ fn a_silent_server_times_out_in_the_right_phase() {
         },
         ..config(DataMode::Passive)
     };
-    let ((err, took), outcome) = run(vec![Step::Sleep(10_000)], move |server| {
+    let ((err, took), outcome) = run_client(vec![Step::Sleep(10_000)], move |server| {
         timed(|| Client::connect(&server.host(), server.port(), greeting_cfg).unwrap_err())
     });
     assert!(outcome.errors.is_empty(), "{outcome:?}");
@@ -513,7 +487,7 @@ fn a_silent_server_times_out_in_the_right_phase() {
         Step::expect("NOOP"),
         Step::Sleep(10_000),
     ];
-    let ((err, took, reusable), _) = run(steps, move |server| {
+    let ((err, took, reusable), _) = run_client(steps, move |server| {
         let mut c = connect(server, short(DataMode::Passive));
         let (r, took) = timed(|| c.noop());
         (r.unwrap_err(), took, c.is_reusable())
@@ -540,7 +514,7 @@ fn a_silent_server_times_out_in_the_right_phase() {
             Step::Sleep(10_000),
         ],
     ]);
-    let ((err, took), _) = run(steps, move |server| {
+    let ((err, took), _) = run_client(steps, move |server| {
         let mut c = connect(server, short(DataMode::PassiveOnly));
         let mut sink = Vec::new();
         let (r, took) = timed(|| c.retr("f", 0, &mut sink, &mut |_| {}));
@@ -570,7 +544,7 @@ fn a_silent_server_times_out_in_the_right_phase() {
             Step::Sleep(10_000),
         ],
     ]);
-    let ((err, took), _) = run(steps, move |server| {
+    let ((err, took), _) = run_client(steps, move |server| {
         let mut c = connect(server, short(DataMode::PassiveOnly));
         let mut sink = Vec::new();
         let (r, took) = timed(|| c.retr("f", 0, &mut sink, &mut |_| {}));
@@ -598,7 +572,7 @@ fn a_silent_server_times_out_in_the_right_phase() {
         ],
         vec![Step::Sleep(10_000)],
     ]);
-    let ((err, took), _) = run(steps, move |server| {
+    let ((err, took), _) = run_client(steps, move |server| {
         let mut c = connect(server, short(DataMode::Active));
         let mut sink = Vec::new();
         let (r, took) = timed(|| c.retr("f", 0, &mut sink, &mut |_| {}));
@@ -619,7 +593,7 @@ fn a_silent_server_times_out_in_the_right_phase() {
 #[test]
 fn hostile_arguments_never_reach_the_server() {
     let steps = script(vec![vec![Step::send("220 hi\r\n")], noop_ok()]);
-    let (_, outcome) = run(steps, |server| {
+    let (_, outcome) = run_client(steps, |server| {
         let mut c = connect(server, config(DataMode::Passive));
         let bad: [&[u8]; 4] = [b"a\r\nDELE x", b"a\nb", b"a\rb", b"a\0b"];
         for arg in bad {
@@ -700,7 +674,7 @@ fn epsv_refused_falls_back_to_pasv_for_the_rest_of_the_session() {
             Step::send("226 ok\r\n"),
         ],
     ]);
-    let (got, outcome) = run(steps, |server| {
+    let (got, outcome) = run_client(steps, |server| {
         let mut c = connect(server, config(DataMode::Passive));
         let (mut a, mut b) = (Vec::new(), Vec::new());
         c.retr("a", 0, &mut a, &mut |_| {}).unwrap();
@@ -745,7 +719,7 @@ fn active_mode_with_eprt_and_the_port_fallback() {
             Step::send("226 stored\r\n"),
         ],
     ]);
-    let (got, outcome) = run(steps, |server| {
+    let (got, outcome) = run_client(steps, |server| {
         let mut c = connect(server, config(DataMode::Active));
         let (mut a, mut b) = (Vec::new(), Vec::new());
         c.retr("a", 0, &mut a, &mut |_| {}).unwrap();
@@ -775,7 +749,7 @@ fn a_transfer_aborted_by_the_server_is_a_transient_error() {
         ],
         noop_ok(),
     ]);
-    let (err, outcome) = run(steps, |server| {
+    let (err, outcome) = run_client(steps, |server| {
         let mut c = connect(server, config(DataMode::PassiveOnly));
         let mut sink = Vec::new();
         let err = c.retr("f", 0, &mut sink, &mut |_| {}).unwrap_err();
@@ -803,7 +777,7 @@ fn stor_refused_after_the_data_is_an_error() {
         ],
         noop_ok(),
     ]);
-    let (err, outcome) = run(steps, |server| {
+    let (err, outcome) = run_client(steps, |server| {
         let mut c = connect(server, config(DataMode::PassiveOnly));
         let err = c.stor("f", &mut &b"too much"[..], &mut |_| {}).unwrap_err();
         c.noop().unwrap();
@@ -822,7 +796,7 @@ fn unsolicited_reply_bytes_make_the_session_not_reusable() {
         Step::expect("NOOP"),
         Step::send("200 ok\r\n200 surprise\r\n"),
     ];
-    let (reusable, outcome) = run(steps, |server| {
+    let (reusable, outcome) = run_client(steps, |server| {
         let mut c = connect(server, config(DataMode::Passive));
         c.noop().unwrap();
         c.is_reusable()
@@ -844,14 +818,14 @@ fn greeting_after_120_and_a_refused_greeting() {
         ],
         noop_ok(),
     ]);
-    let (_, outcome) = run(steps, |server| {
+    let (_, outcome) = run_client(steps, |server| {
         let mut c = connect(server, config(DataMode::Passive));
         assert_eq!(c.welcome().code().get(), 220);
         c.noop().unwrap();
     });
     outcome.assert_ok();
 
-    let (err, outcome) = run(
+    let (err, outcome) = run_client(
         vec![Step::send("421 Too many users\r\n"), Step::Close],
         |server| {
             Client::connect(&server.host(), server.port(), config(DataMode::Passive)).unwrap_err()
@@ -874,7 +848,7 @@ fn size_announced_in_150_is_reported_by_the_stream() {
             Step::send("226 ok\r\n"),
         ],
     ]);
-    let (got, outcome) = run(steps, |server| {
+    let (got, outcome) = run_client(steps, |server| {
         use std::io::Read;
         let mut c = connect(server, config(DataMode::PassiveOnly));
         let mut stream = c.retr_stream("f", 0).unwrap();
@@ -895,7 +869,7 @@ fn a_trickling_reply_still_times_out() {
     // Sending all of it takes 150 * 20 ms = 3 s.
     let greeting = format!("220 {}\r\n", "slow ".repeat(29));
     let chunks: Vec<Vec<u8>> = greeting.bytes().map(|b| vec![b]).collect();
-    let ((err, took), _) = run(vec![Step::SendRaw(chunks)], |server| {
+    let ((err, took), _) = run_client(vec![Step::SendRaw(chunks)], |server| {
         let cfg = Config {
             timeouts: Timeouts::all(Duration::from_millis(300)),
             ..config(DataMode::Passive)
@@ -929,7 +903,7 @@ fn a_stream_ending_with_a_negative_reply_is_a_read_error() {
         ],
         noop_ok(),
     ]);
-    let ((read, got), outcome) = run(steps, |server| {
+    let ((read, got), outcome) = run_client(steps, |server| {
         use std::io::Read;
         let mut c = connect(server, config(DataMode::PassiveOnly));
         let mut got = Vec::new();
@@ -968,7 +942,7 @@ fn a_preliminary_reply_to_a_simple_command_breaks_the_session() {
             Step::send("200 late\r\n"),
         ],
     ]);
-    let (after, outcome) = run(steps, |server| {
+    let (after, outcome) = run_client(steps, |server| {
         let mut c = connect(server, config(DataMode::PassiveOnly));
         c.set_type(ftp_proto::client::TransferType::Binary).unwrap();
         let err = c.noop().expect_err("150 is not an answer to NOOP");
@@ -1017,7 +991,7 @@ fn passive_replies_with_the_address_on_a_later_line() {
                 Step::send("226 done\r\n"),
             ],
         ]);
-        let (lines, outcome) = run(steps, move |server| {
+        let (lines, outcome) = run_client(steps, move |server| {
             let mut cfg = config(mode);
             cfg.pipeline = false;
             let mut c = connect(server, cfg);
@@ -1055,7 +1029,7 @@ fn active_mode_takes_the_final_reply_sent_before_it_accepted() {
         ],
         noop_ok(),
     ]);
-    let (got, outcome) = run(steps, |server| {
+    let (got, outcome) = run_client(steps, |server| {
         let mut c = connect(server, config(DataMode::Active));
         let mut a = Vec::new();
         c.retr("a", 0, &mut a, &mut |_| {}).unwrap();
@@ -1076,7 +1050,7 @@ fn quit_without_waiting_does_not_wait_for_the_221() {
         Step::Sleep(3_000),
         Step::send("221 bye\r\n"),
     ];
-    let (took, outcome) = run(steps, |server| {
+    let (took, outcome) = run_client(steps, |server| {
         let c = connect(server, config(DataMode::Passive));
         timed(|| c.quit_without_waiting()).1
     });

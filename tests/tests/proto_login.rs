@@ -5,7 +5,7 @@
 use std::sync::{Mutex, Once};
 use std::time::Duration;
 
-use ftp_mirror_tests::fake::{FakeServer, Limits, Outcome, Step};
+use ftp_mirror_tests::fake::{run_client, FakeServer, Limits, Step};
 use ftp_mirror_tests::pyftpd::{PyFtpd, PASSWORD, USER};
 use ftp_mirror_tests::{timed, within};
 use ftp_proto::client::{Client, Config, DataMode, Password, Timeouts};
@@ -28,32 +28,6 @@ fn connect(server: &FakeServer, cfg: Config) -> Client {
 
 fn login(c: &mut Client) -> Result<(), Error> {
     c.login("alice", &Password::new(SECRET))
-}
-
-/// Runs `f` with a hard limit, then returns its value and what the server
-/// saw. When `f` panics, the server's side is printed before the panic goes on.
-fn run<T: Send + 'static>(
-    script: Vec<Step>,
-    f: impl FnOnce(&FakeServer) -> T + Send + 'static,
-) -> (T, Outcome) {
-    let server = FakeServer::start(script);
-    let addr = server.addr();
-    let (value, server) = within(
-        Duration::from_secs(30),
-        &format!("client against fake {addr}"),
-        move || {
-            let v = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&server)));
-            (v, server)
-        },
-    );
-    let outcome = server.finish();
-    match value {
-        Ok(v) => (v, outcome),
-        Err(panic) => {
-            eprintln!("fake server side: {outcome:#?}");
-            std::panic::resume_unwind(panic)
-        }
-    }
 }
 
 /// The greeting, then all five login commands read before any reply is
@@ -84,7 +58,7 @@ fn pipelined_login_is_one_write_and_one_round_trip() {
     capture_logs();
     let replies =
         format!("331 password please\r\n230 in\r\n{FEAT_UTF8}200 UTF8 on\r\n200 binary\r\n");
-    let (_, outcome) = run(pipelined(&replies), |server| {
+    let (_, outcome) = run_client(pipelined(&replies), |server| {
         let mut c = connect(server, config(true));
         login(&mut c).expect("login");
         // FEAT was answered during login: no second FEAT on the wire.
@@ -108,7 +82,7 @@ fn user_answered_230_ignores_the_reply_to_pass() {
         let replies = format!(
             "230 no password needed\r\n{pass_reply}\r\n{FEAT_UTF8}200 ok\r\n200 binary\r\n"
         );
-        let (_, outcome) = run(pipelined(&replies), |server| {
+        let (_, outcome) = run_client(pipelined(&replies), |server| {
             let mut c = connect(server, config(true));
             login(&mut c).expect("login");
             assert!(c.features().unwrap().has("UTF8"));
@@ -126,7 +100,7 @@ fn user_answered_230_ignores_the_reply_to_pass() {
 fn failed_login(replies: &'static str) -> Error {
     let mut steps = pipelined_commands();
     steps.push(Step::send(replies));
-    let (err, outcome) = run(steps, |server| {
+    let (err, outcome) = run_client(steps, |server| {
         let mut c = connect(server, config(true));
         let (result, took) = timed(|| login(&mut c));
         let err = result.expect_err("login must fail");
@@ -213,7 +187,7 @@ fn transient_feat_failure_fails_the_login() {
 #[test]
 fn feat_refused_means_no_features() {
     let replies = "331 pw\r\n230 in\r\n500 FEAT not understood\r\n200 ok\r\n200 binary\r\n";
-    let (_, outcome) = run(pipelined(replies), |server| {
+    let (_, outcome) = run_client(pipelined(replies), |server| {
         let mut c = connect(server, config(true));
         login(&mut c).expect("login");
         assert_eq!(c.features().unwrap().names().count(), 0);
@@ -231,7 +205,7 @@ fn opts_refused_is_harmless() {
     for feat in [FEAT_UTF8, "211-Features:\r\n SIZE\r\n211 End\r\n"] {
         for refusal in ["501 Unknown option", "502 OPTS not implemented"] {
             let replies = format!("331 pw\r\n230 in\r\n{feat}{refusal}\r\n200 binary\r\n");
-            let (_, outcome) = run(pipelined(&replies), |server| {
+            let (_, outcome) = run_client(pipelined(&replies), |server| {
                 let mut c = connect(server, config(true));
                 login(&mut c).expect("login");
                 c.noop().unwrap();
@@ -248,7 +222,7 @@ fn type_refused_fails_and_a_preliminary_reply_breaks_the_session() {
     let replies = "331 pw\r\n230 in\r\n211 no features\r\n200 ok\r\n504 no binary here\r\n";
     let mut steps = pipelined_commands();
     steps.push(Step::send(replies));
-    let (_, outcome) = run(steps, |server| {
+    let (_, outcome) = run_client(steps, |server| {
         let mut c = connect(server, config(true));
         let err = login(&mut c).unwrap_err();
         assert!(
@@ -269,7 +243,7 @@ fn type_refused_fails_and_a_preliminary_reply_breaks_the_session() {
     let replies = "331 pw\r\n230 in\r\n211 no features\r\n150 what?\r\n200 binary\r\n";
     let mut steps = pipelined_commands();
     steps.push(Step::send(replies));
-    let (_, outcome) = run(steps, |server| {
+    let (_, outcome) = run_client(steps, |server| {
         let mut c = connect(server, config(true));
         login(&mut c).expect("TYPE itself was accepted");
         assert!(!c.is_reusable());
@@ -295,7 +269,7 @@ fn without_pipelining_each_command_waits_for_its_reply() {
         Step::expect("NOOP"),
         Step::send("200 ok\r\n"),
     ];
-    let (_, outcome) = run(steps, |server| {
+    let (_, outcome) = run_client(steps, |server| {
         let mut c = connect(server, config(false));
         login(&mut c).expect("login");
         assert!(c.features().unwrap().has("UTF8"));
@@ -318,7 +292,7 @@ fn without_pipelining_each_command_waits_for_its_reply() {
         Step::expect("NOOP"),
         Step::send("200 ok\r\n"),
     ];
-    let (_, outcome) = run(steps, |server| {
+    let (_, outcome) = run_client(steps, |server| {
         let mut c = connect(server, config(false));
         login(&mut c).expect("login");
         c.noop().unwrap();

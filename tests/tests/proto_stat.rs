@@ -4,10 +4,9 @@
 
 use std::time::Duration;
 
-use ftp_mirror_tests::fake::{FakeServer, Outcome, Step};
+use ftp_mirror_tests::fake::{run_client, FakeServer, Step};
 use ftp_mirror_tests::pyftpd::PyFtpd;
 use ftp_mirror_tests::tree::{build_sample_tree, write_file};
-use ftp_mirror_tests::within;
 use ftp_proto::client::{Client, Config, Timeouts};
 use ftp_proto::{EntryKind, Error, MLST_BATCH};
 
@@ -15,26 +14,6 @@ fn config() -> Config {
     Config {
         timeouts: Timeouts::all(Duration::from_secs(10)),
         ..Config::default()
-    }
-}
-
-/// Runs `f` against a fake server with a hard time limit.
-fn run<T: Send + 'static>(
-    script: Vec<Step>,
-    f: impl FnOnce(&FakeServer) -> T + Send + 'static,
-) -> (T, Outcome) {
-    let server = FakeServer::start(script);
-    let (value, server) = within(Duration::from_secs(30), "client against fake", move || {
-        let v = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&server)));
-        (v, server)
-    });
-    let outcome = server.finish();
-    match value {
-        Ok(v) => (v, outcome),
-        Err(panic) => {
-            eprintln!("fake server side: {outcome:#?}");
-            std::panic::resume_unwind(panic)
-        }
     }
 }
 
@@ -169,7 +148,7 @@ fn a_stat_reply_in_step_is_read_and_indented_lines_are_accepted() {
         Step::expect("REST 0"),
         Step::send("350 Restarting at 0.\r\n"),
     ];
-    let (names, outcome) = run(steps, |server| {
+    let (names, outcome) = run_client(steps, |server| {
         let mut c = connect(server);
         let entries = c.stat_list("/d").unwrap();
         assert!(c.is_reusable(), "{:?}", c.close_reason());
@@ -207,7 +186,7 @@ fn a_name_with_crlf_that_fakes_the_end_of_the_reply_is_caught() {
             Step::expect("REST 0"),
             Step::send("350 Restarting at 0.\r\n"),
         ];
-        let (err, _) = run(steps, |server| {
+        let (err, _) = run_client(steps, |server| {
             let mut c = connect(server);
             let err = c.stat_list("/d").unwrap_err();
             assert!(
@@ -240,7 +219,7 @@ fn a_server_that_does_not_echo_the_offset_cannot_list_this_way() {
         Step::expect("REST 0"),
         Step::send("350 Restart position accepted.\r\n"),
     ];
-    let (err, _) = run(steps, |server| connect(server).stat_list("/d").unwrap_err());
+    let (err, _) = run_client(steps, |server| connect(server).stat_list("/d").unwrap_err());
     assert!(
         matches!(
             err,
@@ -277,7 +256,7 @@ fn stat_without_a_listing_or_with_garbage_is_an_error_not_a_guess() {
         Step::expect("REST 0"),
         Step::send("350 Restarting at 0.\r\n"),
     ];
-    let (errs, outcome) = run(steps, |server| {
+    let (errs, outcome) = run_client(steps, |server| {
         let mut c = connect(server);
         let errs: Vec<Error> = (0..3).map(|_| c.stat_list("/d").unwrap_err()).collect();
         assert!(c.is_reusable(), "{:?}", c.close_reason());
@@ -324,7 +303,7 @@ fn an_mlst_reply_for_another_path_breaks_the_session() {
         ),
         Step::RestEcho,
     ];
-    let (err, _) = run(steps, |server| {
+    let (err, _) = run_client(steps, |server| {
         let mut c = connect(server);
         let err = c
             .mlst_many(&[b"d/a".to_vec(), b"d/b".to_vec()])
@@ -350,7 +329,7 @@ fn stat_entries_keep_their_kinds() {
         Step::expect("REST 0"),
         Step::send("350 Restarting at 0.\r\n"),
     ];
-    let (entries, outcome) = run(steps, |server| connect(server).stat_list("/d").unwrap());
+    let (entries, outcome) = run_client(steps, |server| connect(server).stat_list("/d").unwrap());
     outcome.assert_ok();
     let kind = |n: &str| {
         entries
