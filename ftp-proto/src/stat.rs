@@ -41,13 +41,31 @@ pub struct BatchReplies {
 }
 
 /// One command of a batch.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Cmd<'a> {
     Mlst(&'a [u8]),
     Stat(&'a [u8]),
     /// The sentinel, `REST <nonce>`: its reply must be one line, `350`,
     /// with the nonce in it.
-    Sentinel(u64),
+    Sentinel(String),
+    /// `REST 0`, which ends a batch: the restart offset is cleared again.
+    Reset,
+}
+
+impl Cmd<'_> {
+    fn sentinel() -> Cmd<'static> {
+        Cmd::Sentinel(nonce().to_string())
+    }
+
+    /// The command as it is sent.
+    fn wire(&self) -> (&'static str, Option<&[u8]>) {
+        match self {
+            Cmd::Mlst(p) => ("MLST", Some(p)),
+            Cmd::Stat(d) => ("STAT", Some(d)),
+            Cmd::Sentinel(n) => ("REST", Some(n.as_bytes())),
+            Cmd::Reset => ("REST", Some(b"0")),
+        }
+    }
 }
 
 impl Client {
@@ -104,10 +122,7 @@ impl Client {
         let cmds: Vec<Cmd<'_>> = mlst
             .iter()
             .map(|p| Cmd::Mlst(p))
-            .chain(
-                stat.iter()
-                    .flat_map(|d| [Cmd::Stat(d), Cmd::Sentinel(nonce())]),
-            )
+            .chain(stat.iter().flat_map(|d| [Cmd::Stat(d), Cmd::sentinel()]))
             .collect();
         let mut out = BatchReplies {
             mlst: Vec::with_capacity(mlst.len()),
@@ -115,54 +130,28 @@ impl Client {
         };
         let mut rest = &cmds[..];
         while !rest.is_empty() {
-            let (chunk, tail) = rest.split_at(chunk_len(rest));
+            let (head, tail) = rest.split_at(chunk_len(rest));
             rest = tail;
-            let last = matches!(chunk.last(), Some(Cmd::Sentinel(_)))
-                .then_some(None)
-                .unwrap_or_else(|| Some(nonce()));
-            let numbers: Vec<String> = chunk
-                .iter()
-                .filter_map(|c| match *c {
-                    Cmd::Sentinel(n) => Some(n.to_string()),
-                    _ => None,
-                })
-                .chain(last.map(|n| n.to_string()))
-                .collect();
-            let mut numbers_iter = numbers.iter();
-            let mut wire: Vec<(&'static str, Option<&[u8]>)> = chunk
-                .iter()
-                .map(|c| match *c {
-                    Cmd::Mlst(p) => ("MLST", Some(p)),
-                    Cmd::Stat(d) => ("STAT", Some(d)),
-                    Cmd::Sentinel(_) => ("REST", numbers_iter.next().map(|n| n.as_bytes())),
-                })
-                .collect();
-            if last.is_some() {
-                wire.push(("REST", numbers_iter.next().map(|n| n.as_bytes())));
+            // Every write ends with a sentinel, the last one with REST 0.
+            let mut chunk = head.to_vec();
+            if !matches!(chunk.last(), Some(Cmd::Sentinel(_))) {
+                chunk.push(Cmd::sentinel());
             }
-            let end = rest.is_empty();
-            if end {
-                wire.push(("REST", Some(b"0")));
+            if rest.is_empty() {
+                chunk.push(Cmd::Reset);
             }
+            let wire: Vec<_> = chunk.iter().map(Cmd::wire).collect();
             self.send_many(&wire)?;
             let read = (|| -> Result<()> {
-                for cmd in chunk {
+                for cmd in &chunk {
                     let reply = self.read(Phase::ControlRead)?;
-                    match *cmd {
+                    match cmd {
                         Cmd::Mlst(p) => out.mlst.push(self.mlst_reply(p, reply)?),
                         Cmd::Stat(_) => out.stat.push(stat_entries(reply)),
                         Cmd::Sentinel(n) => sentinel(n, reply)?,
-                    }
-                }
-                if let Some(n) = last {
-                    let reply = self.read(Phase::ControlRead)?;
-                    sentinel(n, reply)?;
-                }
-                if end {
-                    // In step (the sentinel said so): this is REST 0's reply.
-                    let reply = self.read(Phase::ControlRead)?;
-                    if reply.code().get() != 350 {
-                        return Err(refusal("REST", reply));
+                        // In step (the sentinel before it said so).
+                        Cmd::Reset if reply.code().get() == 350 => {}
+                        Cmd::Reset => return Err(refusal("REST", reply)),
                     }
                 }
                 Ok(())
@@ -200,11 +189,10 @@ impl Client {
     }
 }
 
-/// Checks a sentinel's reply: one line, `350`, echoing `nonce` as a whole
+/// Checks a sentinel's reply: one line, `350`, echoing the number `n` as a whole
 /// number.
-fn sentinel(nonce: u64, reply: Reply) -> Result<()> {
+fn sentinel(n: &str, reply: Reply) -> Result<()> {
     let text = reply.lines()[0].as_slice();
-    let n = nonce.to_string();
     let echoed = text.windows(n.len()).enumerate().any(|(i, w)| {
         w == n.as_bytes()
             && !text[..i].last().is_some_and(u8::is_ascii_digit)
@@ -243,9 +231,9 @@ fn chunk_len(cmds: &[Cmd<'_>]) -> usize {
     let mut n = 0;
     let mut bytes = 0;
     while n < cmds.len() && n < MLST_BATCH && (n == 0 || bytes < MLST_BATCH_BYTES) {
-        bytes += match cmds[n] {
+        bytes += match &cmds[n] {
             Cmd::Mlst(p) | Cmd::Stat(p) => p.len() + 7,
-            Cmd::Sentinel(_) => 22,
+            Cmd::Sentinel(_) | Cmd::Reset => 22,
         };
         n += 1;
     }
