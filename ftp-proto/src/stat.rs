@@ -189,7 +189,7 @@ impl Client {
     }
 }
 
-/// Checks a sentinel's reply: one line, `350`, echoing the number `n` as a whole
+/// Checks a sentinel's reply: one line, `350`, echoing `n` as a whole
 /// number.
 fn sentinel(n: &str, reply: Reply) -> Result<()> {
     let text = reply.lines()[0].as_slice();
