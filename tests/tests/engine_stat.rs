@@ -199,3 +199,65 @@ fn dash_named_directories_at_the_root_are_not_taken_for_options() {
     assert!(stats.failures.is_empty(), "{:?}", stats.failures);
     assert_trees_equal(src.path(), dst.path());
 }
+
+#[test]
+fn a_directory_the_server_refuses_does_not_turn_stat_listings_off() {
+    use ftp_mirror::walk::{list_dir, ListingMethod, ListingSupport};
+    use ftp_mirror_tests::fake::{run_client, Step};
+    let steps = vec![
+        Step::send("220 fake\r\n"),
+        Step::expect("USER"),
+        Step::send("331 password\r\n"),
+        Step::expect("PASS"),
+        Step::send("230 in\r\n"),
+        Step::expect("FEAT"),
+        Step::send("211-Features:\r\n MLST type*;size*;modify*;\r\n211 End\r\n"),
+        Step::expect("OPTS"),
+        Step::send("200 ok\r\n"),
+        Step::expect("TYPE I"),
+        Step::send("200 binary\r\n"),
+        // /d cannot be read: STAT, then MLSD, say 550.
+        Step::expect("STAT /d"),
+        Step::expect("REST "),
+        Step::send("550 Permission denied.\r\n"),
+        Step::RestEcho,
+        Step::expect("REST 0"),
+        Step::send("350 Restarting at 0.\r\n"),
+        Step::expect("EPSV"),
+        Step::Epsv,
+        Step::expect("MLSD /d"),
+        Step::Accept,
+        Step::send("550 Permission denied.\r\n"),
+        Step::DataClose,
+        // /e is still listed with STAT.
+        Step::expect("STAT /e"),
+        Step::expect("REST "),
+        Step::send("213-Status:\r\n-rw-r--r--   1 ftp ftp 3 Jan 01  2024 a\r\n213 End\r\n"),
+        Step::RestEcho,
+        Step::expect("REST 0"),
+        Step::send("350 Restarting at 0.\r\n"),
+        Step::expect("MLST /e/a"),
+        Step::expect("REST "),
+        Step::send(
+            "250-Listing /e/a\r\n type=file;size=3;modify=20240101000000; /e/a\r\n250 End\r\n",
+        ),
+        Step::RestEcho,
+        Step::expect("REST 0"),
+        Step::send("350 Restarting at 0.\r\n"),
+    ];
+    let (methods, outcome) = run_client(steps, |server| {
+        let mut c =
+            ftp_proto::client::Client::connect(&server.host(), server.port(), client_config())
+                .unwrap();
+        c.login_anonymous().unwrap();
+        let support = ListingSupport::new(ListingMode::Stat);
+        let d = list_dir(&mut c, Some(b"/d"), &support, None, &|_| false).unwrap_err();
+        assert_eq!(d.code(), Some(550), "{d}");
+        let e = list_dir(&mut c, Some(b"/e"), &support, None, &|_| false).unwrap();
+        assert_eq!(e.entries.len(), 1);
+        assert!(c.is_reusable(), "{:?}", c.close_reason());
+        e.method
+    });
+    outcome.assert_ok();
+    assert_eq!(methods, ListingMethod::Stat);
+}

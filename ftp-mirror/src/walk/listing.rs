@@ -107,7 +107,11 @@ pub fn list_dir(
                         | ftp_proto::Error::Timeout { .. }
                         | ftp_proto::Error::Closed { .. }
                 );
-                if !transport || matches!(e.code(), Some(500 | 502 | 504)) {
+                // A refusal for this directory (550: gone, or not
+                // readable) says nothing about the others.
+                let this_dir = client.is_reusable()
+                    && matches!(e.code(), Some(c) if c >= 400 && !matches!(c, 500 | 502 | 504));
+                if !transport && !this_dir {
                     log::debug!("STAT listing not usable ({e}); listing with MLSD from now on");
                     support.stat_refused.store(true, Ordering::Relaxed);
                 }
