@@ -14,8 +14,8 @@ mod origin;
 
 pub(crate) use local::fnv1a;
 pub use local::{
-    ensure_dir, has_size, is_unchanged, link_or_copy, local_path, place, prune, remove_any,
-    same_time, set_mtime, system_time, temp_name, Carried,
+    ensure_dir, has_size, is_unchanged, link_or_copy, local_path, make_symlink, place, prune,
+    remove_any, same_time, set_mtime, system_time, temp_name, Carried,
 };
 pub use origin::{discard_part, record_name, record_path, resume_point, PartOrigin};
 

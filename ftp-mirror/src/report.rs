@@ -104,6 +104,9 @@ pub struct ModuleReport {
     /// Entries (files, and directories with all they hold) left out by
     /// exclude patterns; what is below an excluded directory is not counted.
     pub excluded: u64,
+    /// Symbolic links made in the new copy (their targets stay inside it);
+    /// in a dry run, that would be.
+    pub links: u64,
     /// Time spent (JSON: seconds).
     #[serde(serialize_with = "seconds", rename = "elapsed_secs")]
     pub elapsed: Duration,
@@ -241,6 +244,7 @@ impl ModuleReport {
             dirs: 0,
             retries: 0,
             excluded: 0,
+            links: 0,
             elapsed: Duration::ZERO,
             throughput_bytes_per_sec: 0.0,
             backup: None,
@@ -367,6 +371,7 @@ mod tests {
         assert_eq!(value["modules"][0]["status"], "dry_run");
         assert_eq!(value["modules"][0]["throughput_bytes_per_sec"], 250.0);
         assert_eq!(value["modules"][0]["excluded"], 0);
+        assert_eq!(value["modules"][0]["links"], 0);
         assert_eq!(value["modules"][0]["would_fetch"][0], "a/b.iso");
         assert!(value["modules"][0].get("would_keep").is_none());
         assert_eq!(value["destinations"][0]["status"], "skipped");

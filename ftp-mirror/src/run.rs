@@ -425,6 +425,7 @@ fn fill_counts(report: &mut ModuleReport, stats: &SyncStats) {
     report.dirs = stats.dirs;
     report.retries = stats.retries;
     report.excluded = stats.excluded;
+    report.links = stats.links;
 }
 
 fn module_report(module: &Module) -> ModuleReport {

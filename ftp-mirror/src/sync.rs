@@ -12,8 +12,14 @@
 //! - Entries matching [`SyncOptions::exclude`] are left out (`Excluded`
 //!   event, counted in [`SyncStats::excluded`]): a directory is not listed,
 //!   a file not fetched, and neither is kept in `dest`.
-//! - Symbolic links and special files are skipped with a warning: the
-//!   mirror holds regular files and directories only.
+//! - A symbolic link is made again in `dest`, with the listed target, when
+//!   that target stays inside the mirror (relative, and resolved lexically
+//!   from the link's directory it never climbs above the root; see
+//!   [`crate::walk::check_link_target`]), replacing whatever `dest` held
+//!   at that name without following it; counted in [`SyncStats::links`].
+//!   Other links, links whose target the listing does not give (MLSD
+//!   `OS.unix=slink` without one) and special files are skipped with a
+//!   warning.
 //! - Directories are created locally (empty ones too) and listed in turn.
 //!   The time each had in its parent's listing is remembered (one entry
 //!   per directory) and set once the walk is over (see below).
@@ -137,6 +143,9 @@ pub struct SyncStats {
     /// Entries left out by [`SyncOptions::exclude`] (an excluded directory
     /// counts as one: nothing below it was listed).
     pub excluded: u64,
+    /// Symbolic links made in `dest` (already there or new), or in a dry
+    /// run that would be.
+    pub links: u64,
     /// `(relative path, error)` for every permanent failure, sorted.
     pub failures: Vec<(String, String)>,
     /// Dry run: relative paths that would be fetched, sorted.
@@ -189,7 +198,8 @@ pub enum SyncError {
 /// files and directories, each with the modification time the server
 /// listed for it (but `dest` itself, whose time no listing gives; a
 /// directory time that could not be set is a `Warning` event, not a
-/// failure). Permissions and owners are not copied.
+/// failure), and the symbolic links whose targets stay inside it.
+/// Permissions and owners are not copied.
 ///
 /// Several modules may run `sync_tree` on the same pool at once, from
 /// different threads. The calling thread must not hold a session of `pool`

@@ -38,7 +38,7 @@ mod listing;
 mod names;
 
 pub use listing::{list_dir, DirListing, ListingMethod, ListingMode, ListingSupport};
-pub use names::{check_name, NameProblem};
+pub use names::{check_link_target, check_name, LinkProblem, NameProblem};
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -143,6 +143,37 @@ fn hostile_names_in_mlsd_are_refused_and_never_written() {
 }
 
 #[test]
+fn mlsd_links_are_made_only_with_a_known_target() {
+    // `OS.unix=slink` without a target: nothing to make, skipped with a
+    // warning; with a relative target inside the mirror: made.
+    let dest = tempfile::tempdir().unwrap();
+    let data: &[u8] = b"type=OS.unix=slink; unknown\r\n\
+        type=OS.unix=slink:v1; latest\r\n\
+        type=dir;modify=20200101000000; v1\r\n";
+    let (stats, rec, outcome) = mirror(
+        vec![
+            login(MLST),
+            listing("MLSD /", data),
+            listing("MLSD /v1", b""),
+        ],
+        dest.path(),
+    );
+    outcome.assert_ok();
+    assert!(stats.failures.is_empty(), "{:?}", stats.failures);
+    assert_eq!(stats.links, 1);
+    assert_eq!(
+        fs::read_link(dest.path().join("latest")).unwrap(),
+        std::path::Path::new("v1")
+    );
+    assert!(fs::symlink_metadata(dest.path().join("unknown")).is_err());
+    assert_eq!(
+        rec.count(|e| matches!(e, Event::Warning { message }
+            if message.contains("unknown") && message.contains("does not give its target"))),
+        1
+    );
+}
+
+#[test]
 fn hostile_names_in_list_are_refused() {
     let work = tempfile::tempdir().unwrap();
     let dest = work.path().join("dest");

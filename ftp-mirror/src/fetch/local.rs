@@ -218,6 +218,20 @@ pub fn place(part: &Path, dst: &Path) -> io::Result<()> {
     fs::rename(part, dst)
 }
 
+/// Makes `path` a symbolic link to `target` (raw bytes, written as given).
+/// A link already there with that target is left alone (`Ok(false)`);
+/// anything else at `path` (a file, a directory tree, a link elsewhere) is
+/// removed first, without following links (`Ok(true)`).
+pub fn make_symlink(path: &Path, target: &[u8]) -> io::Result<bool> {
+    let target = Path::new(OsStr::from_bytes(target));
+    if fs::read_link(path).is_ok_and(|have| have == target) {
+        return Ok(false);
+    }
+    remove_any(path)?;
+    std::os::unix::fs::symlink(target, path)?;
+    Ok(true)
+}
+
 /// Removes a file, link or directory tree; nothing there is fine.
 pub fn remove_any(path: &Path) -> io::Result<()> {
     let result = match fs::symlink_metadata(path) {
@@ -449,6 +463,36 @@ mod tests {
             ]
         );
         assert!(prune(&dir.path().join("missing"), |_| false).is_empty());
+    }
+
+    #[test]
+    fn make_symlink_replaces_without_following() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim");
+        fs::write(&victim, b"keep me").unwrap();
+        let link = dir.path().join("latest");
+        assert!(make_symlink(&link, b"v1").unwrap());
+        assert_eq!(fs::read_link(&link).unwrap(), Path::new("v1"));
+        assert!(!make_symlink(&link, b"v1").unwrap(), "already there");
+        // An older link to somewhere else is replaced, not followed.
+        std::os::unix::fs::symlink(&victim, dir.path().join("old")).unwrap();
+        assert!(make_symlink(&dir.path().join("old"), b"v2").unwrap());
+        assert_eq!(
+            fs::read_link(dir.path().join("old")).unwrap(),
+            Path::new("v2")
+        );
+        assert_eq!(fs::read(&victim).unwrap(), b"keep me");
+        // A file or a directory tree of that name is replaced.
+        fs::write(dir.path().join("f"), b"x").unwrap();
+        fs::create_dir_all(dir.path().join("d/sub")).unwrap();
+        for name in ["f", "d"] {
+            assert!(make_symlink(&dir.path().join(name), b"../x").unwrap());
+            assert_eq!(
+                fs::read_link(dir.path().join(name)).unwrap(),
+                Path::new("../x")
+            );
+        }
     }
 
     #[test]

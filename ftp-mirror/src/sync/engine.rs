@@ -14,12 +14,13 @@ use super::throttle::Throttle;
 use super::{SyncError, SyncOptions, SyncStats};
 use crate::events::{backoff, Event, EventSink};
 use crate::fetch::{
-    ensure_dir, fetch_once, has_size, is_unchanged, link_or_copy, local_path, prune, record_name,
-    remove_any, temp_name, FetchError, FetchTarget,
+    ensure_dir, fetch_once, has_size, is_unchanged, link_or_copy, local_path, make_symlink, prune,
+    record_name, remove_any, temp_name, FetchError, FetchTarget,
 };
 use crate::pool::{Pool, PoolError, PooledSession};
 use crate::walk::{
-    check_name, list_dir, walk, Jobs, ListingSupport, NameProblem, Priority, QuitFlag,
+    check_link_target, check_name, list_dir, walk, Jobs, ListingSupport, NameProblem, Priority,
+    QuitFlag,
 };
 
 /// Deeper trees are refused (a server presenting a link loop as a
@@ -84,6 +85,9 @@ pub(super) struct Engine<'a> {
     resumable: Mutex<HashSet<Vec<u8>>>,
     /// Listed times of the directories, set after the clean-up.
     dir_times: DirTimes,
+    /// Dry run: the links that would be made (relative paths), so that the
+    /// current copy's links are not reported as deleted.
+    dry_links: Mutex<HashSet<String>>,
     fatal: Mutex<Option<SyncError>>,
     quit: QuitFlag,
     /// Listing commands the server refused.
@@ -133,6 +137,7 @@ impl<'a> Engine<'a> {
             listed: Mutex::new(Vec::new()),
             resumable: Mutex::new(HashSet::new()),
             dir_times: DirTimes::default(),
+            dry_links: Mutex::new(HashSet::new()),
             fatal: Mutex::new(None),
             quit: QuitFlag::default(),
             listing: ListingSupport::new(opts.listing),
@@ -202,7 +207,8 @@ impl<'a> Engine<'a> {
         stats.would_keep.sort();
         if self.opts.dry_run {
             if let Some(previous) = &self.opts.previous {
-                stats.would_delete = gone_from_server(previous, &stats);
+                let links = std::mem::take(&mut *lock(&self.dry_links));
+                stats.would_delete = gone_from_server(previous, &stats, &links);
             }
         }
         Ok(stats)
@@ -359,13 +365,17 @@ impl<'a> Engine<'a> {
                     };
                     self.consider_file(job, out);
                 }
-                EntryKind::Symlink { target } => {
-                    let target = target.as_deref().map(lossy).unwrap_or_default();
-                    self.warn(format!(
-                        "skipping symbolic link {} -> {target}",
-                        self.display(&child)
-                    ));
+                EntryKind::Symlink {
+                    target: Some(target),
+                } => {
+                    if self.consider_link(rel, &child, target) {
+                        keep.insert(entry.name.clone());
+                    }
                 }
+                EntryKind::Symlink { target: None } => self.warn(format!(
+                    "skipping symbolic link {}: the listing does not give its target",
+                    self.display(&child)
+                )),
                 _ => self.warn(format!(
                     "skipping {}: not a file or directory",
                     self.display(&child)
@@ -378,6 +388,49 @@ impl<'a> Engine<'a> {
                 keep,
             });
         }
+    }
+
+    /// A symbolic link from the listing of `dir`: made at `rel` in `dest`
+    /// when its target stays inside the mirror (see [`check_link_target`]),
+    /// else skipped with a warning. Whatever `dest` holds at `rel` is
+    /// replaced, never followed. `true` when the link is (or, in a dry run,
+    /// would be) in the new copy.
+    fn consider_link(&self, dir: &[u8], rel: &[u8], target: &[u8]) -> bool {
+        let shown = || String::from_utf8_lossy(target).escape_debug().to_string();
+        let written = match check_link_target(dir, target) {
+            Ok(written) => written,
+            Err(problem) => {
+                self.warn(format!(
+                    "skipping symbolic link {} -> {}: {problem}",
+                    self.display(rel),
+                    shown()
+                ));
+                return false;
+            }
+        };
+        if self.opts.dry_run {
+            log::debug!(
+                "would make symbolic link {} -> {}",
+                self.display(rel),
+                lossy(&written)
+            );
+            lock(&self.dry_links).insert(lossy(rel));
+        } else {
+            match make_symlink(&local_path(&self.opts.dest, rel), &written) {
+                Ok(made) => log::debug!(
+                    "symbolic link {} -> {}{}",
+                    self.display(rel),
+                    lossy(&written),
+                    if made { "" } else { " (already there)" }
+                ),
+                Err(e) => {
+                    self.fail(rel, format!("cannot make the symbolic link: {e}"));
+                    return false;
+                }
+            }
+        }
+        lock(&self.stats).links += 1;
+        true
     }
 
     /// A file from a listing: keep it, carry it over, or queue it.
@@ -793,9 +846,14 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// Dry run: the files of `previous` (the current copy) that the walk found
-/// neither to fetch nor to keep: a real run would leave them out.
-fn gone_from_server(previous: &std::path::Path, stats: &SyncStats) -> Vec<String> {
+/// Dry run: the files and links of `previous` (the current copy) that the
+/// walk found neither to fetch, to keep nor to link: a real run would leave
+/// them out.
+fn gone_from_server(
+    previous: &std::path::Path,
+    stats: &SyncStats,
+    links: &HashSet<String>,
+) -> Vec<String> {
     let remote: std::collections::HashSet<&str> = stats
         .would_fetch
         .iter()
@@ -814,7 +872,7 @@ fn gone_from_server(previous: &std::path::Path, stats: &SyncStats) -> Vec<String
                 .ok()?
                 .to_string_lossy()
                 .into_owned();
-            (!remote.contains(rel.as_str())).then_some(rel)
+            (!remote.contains(rel.as_str()) && !links.contains(&rel)).then_some(rel)
         })
         .collect();
     gone.sort();
