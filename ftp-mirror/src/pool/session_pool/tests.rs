@@ -100,16 +100,27 @@ impl Manager for Fake {
             }
             Script::FailFirst(_) => {}
             Script::Fail(kind, msg) => return Err(ConnectError::new(kind, msg)),
-            Script::AtMost(max) => {
-                if self.live.load(Ordering::SeqCst) >= max {
-                    return Err(ConnectError::new(
-                        ConnectErrorKind::TooMany,
-                        "421 Too many connections",
-                    ));
-                }
-            }
+            Script::AtMost(_) => {}
         }
-        let live = self.live.fetch_add(1, Ordering::SeqCst) + 1;
+        // Admit and count in one atomic step: two connects checking `live`
+        // and then adding to it could both be let in, which no real server
+        // enforcing a cap does.
+        let cap = match script {
+            Script::AtMost(max) => max,
+            _ => usize::MAX,
+        };
+        let Ok(before) = self
+            .live
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < cap).then_some(n + 1)
+            })
+        else {
+            return Err(ConnectError::new(
+                ConnectErrorKind::TooMany,
+                "421 Too many connections",
+            ));
+        };
+        let live = before + 1;
         self.max_live.fetch_max(live, Ordering::SeqCst);
         Ok(FakeConn {
             id: n,
