@@ -18,8 +18,12 @@ pub fn render(report: &RunReport) -> String {
         "time".into(),
         "throughput".into(),
     ]];
-    // Only runs with exclude patterns that matched show the column.
+    // Columns only some runs need: links recreated, entries excluded.
+    let links = report.modules.iter().any(|m| m.links > 0);
     let excluded = report.modules.iter().any(|m| m.excluded > 0);
+    if links {
+        rows[0].push("links".into());
+    }
     if excluded {
         rows[0].push("excluded".into());
     }
@@ -34,6 +38,9 @@ pub fn render(report: &RunReport) -> String {
             format!("{:.2}s", m.elapsed.as_secs_f64()),
             format!("{}/s", human_bytes(m.throughput_bytes_per_sec as u64)),
         ];
+        if links {
+            row.push(m.links.to_string());
+        }
         if excluded {
             row.push(m.excluded.to_string());
         }
@@ -190,5 +197,18 @@ mod tests {
         let header = text.lines().next().unwrap();
         assert!(header.ends_with("excluded"), "{text}");
         assert!(text.lines().nth(1).unwrap().ends_with('7'), "{text}");
+        assert!(!header.contains("links"), "{text}");
+    }
+
+    #[test]
+    fn shows_links_when_some_were_made() {
+        let mut report = RunReport::new();
+        let mut m = ModuleReport::new("DROPS");
+        m.status = ModuleStatus::Ok;
+        m.links = 3;
+        report.modules.push(m);
+        let text = render(&report);
+        assert!(text.lines().next().unwrap().ends_with("links"), "{text}");
+        assert!(text.lines().nth(1).unwrap().ends_with('3'), "{text}");
     }
 }
