@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use walkdir::WalkDir;
 
 use crate::events::{Event, EventSink};
+use crate::interrupt::Interrupt;
 use crate::stage::{
     copy_dir_times, copy_file, same_state, sibling, swap_in, warn_dir_times, StageError,
 };
@@ -65,12 +66,16 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
-/// Copies `source` to every target, in parallel, and reports each.
+/// Copies `source` to every target, in parallel, and reports each. When
+/// `interrupt` is triggered, copies still being built stop between two
+/// entries (their half-built copies are reused next time) and fail with an
+/// [`io::ErrorKind::Interrupted`] error; their destinations are untouched.
 pub fn distribute_all(
     module: &str,
     source: &Path,
     targets: &[Target],
     events: &dyn EventSink,
+    interrupt: &Interrupt,
 ) -> Vec<Outcome> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = targets
@@ -82,7 +87,7 @@ pub fn distribute_all(
                         destination: target.path.clone(),
                     });
                     let started = Instant::now();
-                    let result = distribute_to(source, &target.path);
+                    let result = distribute_until(source, &target.path, interrupt);
                     if let Err(e) = &result {
                         log::error!(
                             "module {module}: distribution to {} failed: {e}",
@@ -149,6 +154,16 @@ pub fn preview(
 
 /// Makes `dest` an exact copy of `source`, swapping it in whole.
 pub fn distribute_to(source: &Path, dest: &Path) -> Result<DistributeStats, StageError> {
+    distribute_until(source, dest, &Interrupt::new())
+}
+
+/// [`distribute_to`], stopping before the swap when `interrupt` is
+/// triggered (see [`distribute_all`]).
+pub fn distribute_until(
+    source: &Path,
+    dest: &Path,
+    interrupt: &Interrupt,
+) -> Result<DistributeStats, StageError> {
     let no_name = || {
         StageError::new(
             "distribute to",
@@ -171,7 +186,7 @@ pub fn distribute_to(source: &Path, dest: &Path) -> Result<DistributeStats, Stag
             ));
         }
     }
-    let stats = build(source, dest, &new)?;
+    let stats = build(source, dest, &new, interrupt)?;
     swap_in(&new, dest, &old)?;
     if fs::symlink_metadata(&old).is_ok() {
         if let Err(e) = fs::remove_dir_all(&old) {
@@ -201,11 +216,24 @@ fn recover(dest: &Path, old: &Path) -> Result<(), StageError> {
 }
 
 /// Builds the copy of `source` in `new`, reusing what `new` and `dest` hold.
-fn build(source: &Path, dest: &Path, new: &Path) -> Result<DistributeStats, StageError> {
+fn build(
+    source: &Path,
+    dest: &Path,
+    new: &Path,
+    interrupt: &Interrupt,
+) -> Result<DistributeStats, StageError> {
     fs::create_dir_all(new).map_err(|e| StageError::new("create", new, e))?;
     let mut stats = DistributeStats::default();
     let mut wanted: HashSet<PathBuf> = HashSet::new();
+    // Directories of the old copy reached through real directories only:
+    // a file is reused from there, never from under a link (`latest -> v2`
+    // in the old copy, a directory now, would hand out v2's files).
+    let mut real_in_dest: HashSet<PathBuf> = HashSet::from([PathBuf::new()]);
     for entry in WalkDir::new(source).min_depth(1).follow_links(false) {
+        if interrupt.is_set() {
+            let why = io::Error::new(io::ErrorKind::Interrupted, "interrupted");
+            return Err(StageError::new("distribute to", dest, why));
+        }
         let entry = entry.map_err(|e| StageError::new("read", source, io::Error::other(e)))?;
         let rel = entry
             .path()
@@ -213,7 +241,11 @@ fn build(source: &Path, dest: &Path, new: &Path) -> Result<DistributeStats, Stag
             .map_err(|e| StageError::new("read", entry.path(), io::Error::other(e)))?;
         let target = new.join(rel);
         let kind = entry.file_type();
+        let parent_real = rel.parent().is_some_and(|p| real_in_dest.contains(p));
         if kind.is_dir() {
+            if parent_real && fs::symlink_metadata(dest.join(rel)).is_ok_and(|m| m.is_dir()) {
+                real_in_dest.insert(rel.to_path_buf());
+            }
             if fs::symlink_metadata(&target).is_ok_and(|m| !m.is_dir()) {
                 remove_any(&target)?;
             }
@@ -222,7 +254,14 @@ fn build(source: &Path, dest: &Path, new: &Path) -> Result<DistributeStats, Stag
             let meta = entry
                 .metadata()
                 .map_err(|e| StageError::new("read", entry.path(), io::Error::other(e)))?;
-            place_file(entry.path(), &meta, &dest.join(rel), &target, &mut stats)?;
+            let existing = parent_real.then(|| dest.join(rel));
+            place_file(
+                entry.path(),
+                &meta,
+                existing.as_deref(),
+                &target,
+                &mut stats,
+            )?;
         } else if kind.is_symlink() {
             place_link(entry.path(), &target)?;
         }
@@ -234,11 +273,12 @@ fn build(source: &Path, dest: &Path, new: &Path) -> Result<DistributeStats, Stag
     Ok(stats)
 }
 
-/// Puts one file at `target`: kept, linked from `existing`, or copied.
+/// Puts one file at `target`: kept, linked from `existing` (the old copy's
+/// file, when it may be reused), or copied.
 fn place_file(
     src: &Path,
     meta: &Metadata,
-    existing: &Path,
+    existing: Option<&Path>,
     target: &Path,
     stats: &mut DistributeStats,
 ) -> Result<(), StageError> {
@@ -250,7 +290,10 @@ fn place_file(
         Ok(_) => remove_any(target)?,
         Err(_) => {}
     }
-    if fs::symlink_metadata(existing).is_ok_and(|have| have.is_file() && same_state(&have, meta)) {
+    let existing = existing.filter(|e| {
+        fs::symlink_metadata(e).is_ok_and(|have| have.is_file() && same_state(&have, meta))
+    });
+    if let Some(existing) = existing {
         if fs::hard_link(existing, target).is_ok() || copy_file(existing, target).is_ok() {
             stats.files_linked += 1;
             return Ok(());
@@ -484,7 +527,7 @@ mod tests {
         ];
         let seen = std::sync::Mutex::new(Vec::new());
         let sink = |e: &Event| seen.lock().unwrap().push(e.clone());
-        let outcomes = distribute_all("M", &src, &targets, &sink);
+        let outcomes = distribute_all("M", &src, &targets, &sink, &Interrupt::new());
         assert_eq!(outcomes.len(), 3);
         assert!(outcomes[0].result.is_ok());
         assert!(outcomes[1].result.is_err());
@@ -520,6 +563,23 @@ mod tests {
         let fresh = preview(None, &root.path().join("nowhere"), &[], &keep);
         assert_eq!((fresh.files_copied, fresh.files_linked), (3, 0));
         assert!(!root.path().join("nowhere").exists());
+    }
+
+    #[test]
+    fn an_interrupt_stops_the_copy_and_leaves_the_destination_alone() {
+        let root = tempfile::tempdir().unwrap();
+        let src = root.path().join("stage");
+        write(&src.join("a.txt"), "new", 2_000);
+        let dest = root.path().join("web");
+        write(&dest.join("a.txt"), "old", 1_000);
+        let interrupt = Interrupt::new();
+        interrupt.trigger();
+        let err = distribute_until(&src, &dest, &interrupt).unwrap_err();
+        assert!(err.to_string().contains("interrupted"), "{err}");
+        assert_eq!(fs::read(dest.join("a.txt")).unwrap(), b"old");
+        // The next distribution finishes the job.
+        distribute_to(&src, &dest).unwrap();
+        assert_eq!(fs::read(dest.join("a.txt")).unwrap(), b"new");
     }
 
     #[test]

@@ -14,13 +14,14 @@ mod origin;
 
 pub(crate) use local::fnv1a;
 pub use local::{
-    ensure_dir, has_size, is_unchanged, link_or_copy, local_path, make_symlink, place, prune,
-    remove_any, same_time, set_mtime, system_time, temp_name, Carried,
+    ensure_dir, has_size, is_real_dir_path, is_unchanged, link_or_copy, local_path, make_symlink,
+    place, prune, remove_any, same_time, set_mtime, system_time, temp_name, Carried,
 };
 pub use origin::{discard_part, record_name, record_path, resume_point, PartOrigin};
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, Seek, SeekFrom};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use ftp_proto::client::Client;
@@ -287,18 +288,23 @@ fn restart_refused(e: &ftp_proto::Error) -> bool {
 }
 
 /// Opens the temporary file: truncated at `offset` and positioned there.
-/// At 0 it is a new `.part` of `origin`: emptied, then its record written,
-/// so no byte is ever in it without the record of where it came from.
+/// At 0 it is a new `.part` of `origin`: a new file (whatever had its name
+/// is removed, so nothing is written through a link or into a file shared
+/// with another copy), then its record written, so no byte is ever in it
+/// without the record of where it came from. At an offset (see
+/// [`resume_point`]: a file of its own) it is opened without following a
+/// link.
 pub(crate) fn open_part(path: &Path, offset: u64, origin: &PartOrigin) -> io::Result<File> {
-    if fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
-        remove_any(path)?;
-    }
     if offset == 0 {
-        let file = File::create(path)?;
+        remove_any(path)?;
+        let file = File::options().write(true).create_new(true).open(path)?;
         origin.write(path)?;
         return Ok(file);
     }
-    let mut file = File::options().write(true).open(path)?;
+    let mut file = File::options()
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
     file.set_len(offset)?;
     file.seek(SeekFrom::Start(offset))?;
     Ok(file)
@@ -307,6 +313,7 @@ pub(crate) fn open_part(path: &Path, offset: u64, origin: &PartOrigin) -> io::Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use ftp_proto::reply::Reply;
 
     fn refused(command: &'static str, code: u16) -> ftp_proto::Error {

@@ -184,12 +184,16 @@ fn run_module(
     let destinations = match status {
         // Interrupted after the swap: the destinations are left as they
         // are (skipped below); the next run distributes.
-        ModuleStatus::Ok if !opts.interrupt.is_set() => {
-            distribute_all(&module.id, stage.current(), &targets, events)
-                .into_iter()
-                .map(|outcome| distributed(&module.id, outcome))
-                .collect()
-        }
+        ModuleStatus::Ok if !opts.interrupt.is_set() => distribute_all(
+            &module.id,
+            stage.current(),
+            &targets,
+            events,
+            &opts.interrupt,
+        )
+        .into_iter()
+        .map(|outcome| distributed(&module.id, outcome, &opts.interrupt))
+        .collect(),
         ModuleStatus::DryRun => targets
             .iter()
             .map(|t| {
@@ -396,7 +400,11 @@ impl Mirror<'_> {
 }
 
 /// The report of one destination that distribution went to.
-fn distributed(module: &str, outcome: crate::distribute::Outcome) -> DestinationReport {
+fn distributed(
+    module: &str,
+    outcome: crate::distribute::Outcome,
+    interrupt: &Interrupt,
+) -> DestinationReport {
     let mut d = destination_report(module, &outcome.target, DestinationStatus::Ok, None);
     d.elapsed = outcome.elapsed;
     match outcome.result {
@@ -404,6 +412,12 @@ fn distributed(module: &str, outcome: crate::distribute::Outcome) -> Destination
             d.files_copied = stats.files_copied;
             d.files_linked = stats.files_linked + stats.files_kept;
             d.bytes_copied = stats.bytes_copied;
+        }
+        // Stopped by the interrupt: the destination keeps its old copy
+        // and the next run distributes.
+        Err(_) if interrupt.is_set() => {
+            d.status = DestinationStatus::Skipped;
+            d.error = Some("interrupted; the next run distributes".into());
         }
         Err(e) => {
             d.status = DestinationStatus::Failed;

@@ -197,6 +197,24 @@ pub fn link_or_copy(
     copied.map(|()| Carried::Copied)
 }
 
+/// Whether `base/rel` is reached through real directories only: `base`
+/// and every component of `rel` (a relative path, `/`-separated, `""` for
+/// `base` itself) is a directory, not a link to one. A file reused from
+/// under a linked directory could be another directory's file.
+pub fn is_real_dir_path(base: &Path, rel: &[u8]) -> bool {
+    let mut path = base.to_path_buf();
+    if !fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+        return false;
+    }
+    for part in rel.split(|&b| b == b'/').filter(|p| !p.is_empty()) {
+        path.push(OsStr::from_bytes(part));
+        if !fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+            return false;
+        }
+    }
+    true
+}
+
 /// Makes `path` a directory: nothing to do when it is one; a file or link
 /// of that name is removed first.
 pub fn ensure_dir(path: &Path) -> io::Result<()> {

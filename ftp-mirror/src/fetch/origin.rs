@@ -31,6 +31,7 @@
 use std::fs;
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use ftp_proto::{FileTime, TimeAccuracy};
@@ -79,8 +80,17 @@ impl PartOrigin {
 
     /// Writes the record of the `.part` file at `part`, replacing any
     /// earlier one. Write it before the first byte of a new `.part`.
+    ///
+    /// Whatever was at the record's name is removed first and the record is
+    /// a new file: opening an existing one would write through a link left
+    /// there (or into a file hard-linked with another copy).
     pub fn write(&self, part: &Path) -> io::Result<()> {
-        let mut file = fs::File::create(record_path(part))?;
+        let path = record_path(part);
+        remove_any(&path)?;
+        let mut file = fs::File::options()
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
         file.write_all(&self.encode())
     }
 
@@ -165,7 +175,9 @@ pub fn resume_point(part: &Path, origin: &PartOrigin) -> u64 {
         return 0;
     };
     let len = meta.len();
-    if !meta.file_type().is_file() || len == 0 || len >= size {
+    // A `.part` with another name for its bytes (a hard link shared with a
+    // copy) is never written into: start again in a new file.
+    if !meta.file_type().is_file() || meta.nlink() != 1 || len == 0 || len >= size {
         return 0;
     }
     match PartOrigin::read(part) {

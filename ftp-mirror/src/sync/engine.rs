@@ -14,8 +14,8 @@ use super::throttle::Throttle;
 use super::{SyncError, SyncOptions, SyncStats};
 use crate::events::{backoff, Event, EventSink};
 use crate::fetch::{
-    ensure_dir, fetch_once, has_size, is_unchanged, link_or_copy, local_path, make_symlink, prune,
-    record_name, remove_any, temp_name, FetchError, FetchTarget,
+    ensure_dir, fetch_once, has_size, is_real_dir_path, is_unchanged, link_or_copy, local_path,
+    make_symlink, prune, record_name, remove_any, temp_name, FetchError, FetchTarget,
 };
 use crate::pool::{Pool, PoolError, PooledSession};
 use crate::walk::{
@@ -56,6 +56,9 @@ struct FileJob {
     check: bool,
     /// `FileQueued` was sent.
     announced: bool,
+    /// The previous copy's directory of this file is reached through real
+    /// directories only, so its file there may be reused.
+    previous_ok: bool,
 }
 
 /// A directory that was listed: what its local copy must keep.
@@ -297,6 +300,14 @@ impl<'a> Engine<'a> {
     ) {
         let mut prefetched: std::collections::HashMap<Vec<u8>, Vec<Entry>> =
             prefetched.into_iter().collect();
+        // Once per directory: may its files be reused from the previous
+        // copy? Not through a link there (`latest -> v2` then, a directory
+        // now): that would reuse v2's files.
+        let previous_ok = self
+            .opts
+            .previous
+            .as_ref()
+            .is_some_and(|p| is_real_dir_path(p, rel));
         // Directories first: their listings are queued before the files of
         // this one are compared, so the walk spreads early.
         entries.sort_by_key(|e| !e.is_dir());
@@ -362,6 +373,7 @@ impl<'a> Engine<'a> {
                         modified: entry.modified,
                         check: false,
                         announced: false,
+                        previous_ok,
                     };
                     self.consider_file(job, out);
                 }
@@ -493,7 +505,7 @@ impl<'a> Engine<'a> {
             self.unchanged(job, size);
             return true;
         }
-        let Some(previous) = &self.opts.previous else {
+        let Some(previous) = self.opts.previous.as_ref().filter(|_| job.previous_ok) else {
             return false;
         };
         let prev = local_path(previous, &job.rel);
