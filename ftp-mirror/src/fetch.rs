@@ -313,8 +313,8 @@ pub(crate) fn open_part(path: &Path, offset: u64, origin: &PartOrigin) -> io::Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fs;
     use ftp_proto::reply::Reply;
+    use std::fs;
 
     fn refused(command: &'static str, code: u16) -> ftp_proto::Error {
         ftp_proto::Error::Refused {
