@@ -546,3 +546,37 @@ fn a_url_that_does_not_parse_is_not_echoed_with_its_password() {
         }
     }
 }
+
+#[test]
+fn ftp_password_is_not_sent_for_an_anonymous_login() {
+    use ftp_mirror_tests::fake::{FakeServer, Step};
+    let server = FakeServer::start(vec![
+        Step::send("220 fake\r\n"),
+        Step::expect("USER"),
+        Step::expect("PASS"),
+        Step::send("331 password\r\n230 in\r\n"),
+        Step::Close,
+    ]);
+    let work = tempfile::tempdir().unwrap();
+    let out = ftp_mirror_env(
+        &["ls", &format!("ftp://{}/pub", server.addr())],
+        work.path(),
+        &[("FTP_PASSWORD", "MyPrivateSecret")],
+    );
+    let outcome = server.finish();
+    let pass = outcome
+        .commands
+        .iter()
+        .find(|c| c.starts_with("PASS"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        outcome.commands[0].starts_with("USER anonymous"),
+        "{outcome:?}"
+    );
+    assert!(!pass.contains("MyPrivateSecret"), "{pass}: {}", text(&out));
+    assert!(
+        pass.len() > "PASS ".len(),
+        "an anonymous password is sent: {pass}"
+    );
+}

@@ -118,20 +118,26 @@ impl FtpUrl {
 
     /// The password: the URL's, else `FTP_PASSWORD`, else `~/.netrc`, else
     /// the anonymous placeholder (or empty for a named user).
+    /// `FTP_PASSWORD` is never used for an anonymous login: a password kept
+    /// in the environment for one server must not go to every public
+    /// mirror fetched anonymously.
     pub fn resolve_password(&self) -> Password {
         if let Some(p) = &self.password {
             return p.clone();
         }
-        if let Ok(p) = std::env::var("FTP_PASSWORD") {
-            return Password::new(p);
-        }
         let user = self.resolve_user();
+        let anonymous = user == "anonymous" || user == "ftp";
+        if !anonymous {
+            if let Ok(p) = std::env::var("FTP_PASSWORD") {
+                return Password::new(p);
+            }
+        }
         if let Some(entry) = netrc::lookup(&self.host, Some(&user)) {
             if let Some(p) = entry.password {
                 return p;
             }
         }
-        if user == "anonymous" || user == "ftp" {
+        if anonymous {
             Password::anonymous()
         } else {
             Password::new("")
