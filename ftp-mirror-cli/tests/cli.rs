@@ -348,6 +348,8 @@ fn ctrl_c_stops_cleanly_with_exit_130_and_the_next_run_resumes() {
             "get",
             &format!("ftp://127.0.0.1:{}/big.bin", slow.port()),
             "--no-progress",
+            "--json",
+            "-",
         ])
         .current_dir(work.path())
         .env("NETRC", "/nonexistent")
@@ -372,8 +374,13 @@ fn ctrl_c_stops_cleanly_with_exit_130_and_the_next_run_resumes() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    // SAFETY: a plain kill(2) on our own child's pid.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    // Twice, 20 ms apart, as GNU timeout does (process and group): one
+    // request, still a clean stop with its report.
+    for _ in 0..2 {
+        // SAFETY: a plain kill(2) on our own child's pid.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let stopping = std::time::Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -389,6 +396,10 @@ fn ctrl_c_stops_cleanly_with_exit_130_and_the_next_run_resumes() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("no JSON report ({e}): {stderr}"));
+    assert_eq!(report["modules"][0]["status"], "interrupted");
+    assert_eq!(report["interrupted"], true);
     assert!(!work.path().join("big.bin").exists());
     let kept = part_len().expect("the .part file is kept");
     assert!(kept > 0 && kept < big.len() as u64, "{kept}");
@@ -579,4 +590,46 @@ fn ftp_password_is_not_sent_for_an_anonymous_login() {
         pass.len() > "PASS ".len(),
         "an anonymous password is sent: {pass}"
     );
+}
+
+#[test]
+fn get_into_a_new_dir_slash_and_a_directory_into_a_file() {
+    let src = tempfile::tempdir().unwrap();
+    build_sample_tree(src.path(), 100_000);
+    let server = serve(src.path(), None);
+    let work = tempfile::tempdir().unwrap();
+    let base = format!("ftp://{}", server.local_addr());
+
+    // `DEST/` names a directory that does not exist yet.
+    let out = ftp_mirror(
+        &[
+            "get",
+            &format!("{base}/{SAMPLE_BIG_FILE}"),
+            "newdir/",
+            "--no-progress",
+        ],
+        work.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let name = Path::new(SAMPLE_BIG_FILE).file_name().unwrap();
+    assert_eq!(
+        fs::read(work.path().join("newdir").join(name)).unwrap(),
+        fs::read(src.path().join(SAMPLE_BIG_FILE)).unwrap()
+    );
+
+    // A directory URL into an existing file: refused before anything.
+    fs::write(work.path().join("afile"), b"mine").unwrap();
+    let out = ftp_mirror(
+        &["get", &format!("{base}/"), "afile", "--no-progress"],
+        work.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("not a directory"), "{}", text(&out));
+    assert_eq!(fs::read(work.path().join("afile")).unwrap(), b"mine");
+    let litter: Vec<_> = fs::read_dir(work.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("afile") && n != "afile")
+        .collect();
+    assert!(litter.is_empty(), "{litter:?}");
 }

@@ -164,6 +164,13 @@ fn mirror_dir(
     module: &mut ModuleReport,
 ) -> Result<(), Refused> {
     let dest = checked_destination(dest).map_err(Refused)?;
+    if fs::symlink_metadata(&dest).is_ok_and(|m| !m.is_dir()) {
+        return Err(Refused(format!(
+            "{} is not a directory (a file or a link); the URL names a directory, \
+             which is mirrored into one. Choose another DEST",
+            dest.display()
+        )));
+    }
     if holds_foreign_files(&dest) {
         return Err(Refused(format!(
             "{} already holds files and was not made by ftp-mirror get; it would be replaced by the mirror. \
@@ -221,7 +228,17 @@ fn fetch_file(
 ) -> Result<(), String> {
     let started = Instant::now();
     let name = file_name(&url.path).ok_or_else(|| format!("{url}: the URL names no file"))?;
-    let target = if dest.is_dir() {
+    // `DEST/` names a directory even when it does not exist yet: it is
+    // made (not its parents), so the file is not downloaded only to fail
+    // its rename at the end.
+    let wants_dir = {
+        use std::os::unix::ffi::OsStrExt;
+        dest.as_os_str().as_bytes().ends_with(b"/")
+    };
+    if wants_dir && !dest.is_dir() && !opts.dry_run {
+        fs::create_dir(dest).map_err(|e| format!("cannot create {}: {e}", dest.display()))?;
+    }
+    let target = if dest.is_dir() || wants_dir {
         dest.join(&name)
     } else {
         dest.to_path_buf()
