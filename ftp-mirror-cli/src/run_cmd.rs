@@ -25,7 +25,8 @@ pub struct RunArgs {
 pub fn run(args: &RunArgs) -> ExitCode {
     let plan = match Plan::from_file(&args.plan) {
         Ok(p) => p,
-        Err(e) => return exit::usage(format!("{}: {e}", args.plan.display())),
+        // The error names the file already.
+        Err(e) => return exit::usage(e),
     };
     // Plan::from_file has logged the plan's warnings already.
     apply_settings(&plan, &args.common);
