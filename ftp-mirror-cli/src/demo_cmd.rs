@@ -31,6 +31,9 @@ const DEMO_USER: &str = "builder";
 const DEMO_PASSWORD: &str = "secret";
 
 pub fn run(args: &DemoArgs) -> ExitCode {
+    if let Err(e) = args.common.check_json_target() {
+        return exit::usage(e);
+    }
     match demo(args) {
         Ok(code) => code,
         Err(e) => exit::failure(format!("demo: {e}")),

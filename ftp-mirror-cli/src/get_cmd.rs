@@ -22,6 +22,9 @@ pub struct GetArgs {
 }
 
 pub fn run(args: &GetArgs) -> ExitCode {
+    if let Err(e) = args.common.check_json_target() {
+        return exit::usage(e);
+    }
     let url = match FtpUrl::parse(&args.url) {
         Ok(u) => u,
         Err(e) => return exit::usage(format!("{}: {e}", ftp_mirror::url::redact(&args.url))),

@@ -84,6 +84,22 @@ pub struct CommonArgs {
 }
 
 impl CommonArgs {
+    /// Checks before the run that the `--json` file can be written, so a
+    /// long run does not end with its report lost. The file is created if
+    /// missing and left as it is otherwise (it is replaced at the end).
+    pub fn check_json_target(&self) -> Result<(), String> {
+        match &self.json {
+            Some(path) if !self.json_on_stdout() => std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path)
+                .map(drop)
+                .map_err(|e| format!("cannot write the report to {}: {e}", path.display())),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether `--json -` sends the report to stdout (which then carries
     /// the JSON alone).
     pub fn json_on_stdout(&self) -> bool {

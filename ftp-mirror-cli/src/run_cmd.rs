@@ -23,6 +23,9 @@ pub struct RunArgs {
 }
 
 pub fn run(args: &RunArgs) -> ExitCode {
+    if let Err(e) = args.common.check_json_target() {
+        return exit::usage(e);
+    }
     let plan = match Plan::from_file(&args.plan) {
         Ok(p) => p,
         // The error names the file already.

@@ -633,3 +633,22 @@ fn get_into_a_new_dir_slash_and_a_directory_into_a_file() {
         .collect();
     assert!(litter.is_empty(), "{litter:?}");
 }
+
+#[test]
+fn an_unwritable_json_report_is_a_usage_error_before_the_run() {
+    let work = tempfile::tempdir().unwrap();
+    let bad = work.path().join("no-such-dir/report.json");
+    let bad = bad.to_str().unwrap();
+    for args in [
+        vec!["get", "ftp://127.0.0.1:1/x", "--json", bad],
+        vec!["run", "plan.xml", "--json", bad],
+    ] {
+        let out = ftp_mirror(&args, work.path());
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            text(&out).contains("cannot write the report"),
+            "{}",
+            text(&out)
+        );
+    }
+}
