@@ -51,6 +51,9 @@ pub struct Reporter {
     files_done: AtomicU64,
     bytes_total: AtomicU64,
     bytes_done: AtomicU64,
+    /// Bytes received (unchanged files count in `bytes_done`, not here):
+    /// the transfer rate.
+    bytes_fetched: AtomicU64,
     failures: AtomicU64,
     retries: AtomicU64,
     started: Instant,
@@ -81,6 +84,7 @@ impl Reporter {
             files_done: AtomicU64::new(0),
             bytes_total: AtomicU64::new(0),
             bytes_done: AtomicU64::new(0),
+            bytes_fetched: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             started: Instant::now(),
@@ -144,13 +148,14 @@ impl Reporter {
     fn line(&self) {
         let secs = self.started.elapsed().as_secs_f64().max(0.001);
         let done = self.bytes_done.load(Ordering::Relaxed);
+        let fetched = self.bytes_fetched.load(Ordering::Relaxed);
         eprintln!(
             "progress: files {}/{}, {} of {}, {}/s, {} retries, {} failed, {:.0}s",
             self.files_done.load(Ordering::Relaxed),
             self.files_total.load(Ordering::Relaxed),
             human_bytes(done),
             human_bytes(self.bytes_total.load(Ordering::Relaxed)),
-            human_bytes((done as f64 / secs) as u64),
+            human_bytes((fetched as f64 / secs) as u64),
             self.retries.load(Ordering::Relaxed),
             self.failures.load(Ordering::Relaxed),
             secs
@@ -174,6 +179,7 @@ impl EventSink for Reporter {
             }
             Event::Bytes { delta, .. } => {
                 self.bytes_done.fetch_add(*delta, Ordering::Relaxed);
+                self.bytes_fetched.fetch_add(*delta, Ordering::Relaxed);
             }
             Event::FileDone { .. } => {
                 self.files_done.fetch_add(1, Ordering::Relaxed);
@@ -254,5 +260,7 @@ mod tests {
         assert_eq!(r.files_done.load(Ordering::Relaxed), 2);
         assert_eq!(r.bytes_done.load(Ordering::Relaxed), 15);
         assert_eq!(r.bytes_total.load(Ordering::Relaxed), 15);
+        // The rate counts received bytes only.
+        assert_eq!(r.bytes_fetched.load(Ordering::Relaxed), 10);
     }
 }
