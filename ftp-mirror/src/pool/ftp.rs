@@ -122,7 +122,13 @@ impl Manager for FtpManager {
 /// of too many or a maximum is treated the same way; any other `5yz` is a
 /// refused login.
 fn classify(e: ftp_proto::Error) -> ConnectError {
-    let message = e.to_string();
+    let message = match &e {
+        // An SSH or HTTP server on that port, say.
+        ftp_proto::Error::Malformed(ftp_proto::reply::ReplyError::BadCode { .. }) => {
+            format!("{e} (is it an FTP server?)")
+        }
+        _ => e.to_string(),
+    };
     let too_many_text = e.reply().is_some_and(|r| {
         let t = r.text().to_ascii_lowercase();
         t.contains("too many") || t.contains("maximum number") || t.contains("max clients")
@@ -197,6 +203,12 @@ mod tests {
             phase: ftp_proto::Phase::Connect,
         };
         assert_eq!(classify(timeout).kind, ConnectErrorKind::Transient);
+        let ssh = ftp_proto::Error::Malformed(ftp_proto::reply::ReplyError::BadCode {
+            excerpt: "SSH-2.0-OpenSSH_9.2".into(),
+        });
+        let c = classify(ssh);
+        assert!(c.message.contains("is it an FTP server?"), "{}", c.message);
+        assert!(c.message.contains("SSH-2.0"), "{}", c.message);
     }
 
     #[test]
