@@ -697,7 +697,7 @@ impl<'a> Engine<'a> {
     /// a failure: the worker waits again.
     fn session(&self) -> Result<PooledSession, NoSession> {
         loop {
-            if self.quit.is_set() || self.opts.interrupt.is_set() {
+            if self.stopping() {
                 return Err(NoSession::Quit);
             }
             match self.pool.get() {
@@ -726,7 +726,7 @@ impl<'a> Engine<'a> {
     /// [`LOGIN`] when no session could be had): reports the retry and
     /// sleeps. `false` when the retries are spent or the walk is stopping.
     fn pause(&self, what: &[u8], attempt: u32, error: &str) -> bool {
-        if attempt > self.opts.max_retries || self.quit.is_set() || self.opts.interrupt.is_set() {
+        if attempt > self.opts.max_retries || self.stopping() {
             return false;
         }
         let delay = backoff(attempt, RETRY_BACKOFF.0, RETRY_BACKOFF.1);
@@ -739,14 +739,19 @@ impl<'a> Engine<'a> {
             delay,
         });
         let until = Instant::now() + delay;
-        while !self.quit.is_set() && !self.opts.interrupt.is_set() {
+        while !self.stopping() {
             let left = until.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;
             }
             std::thread::sleep(left.min(Duration::from_millis(50)));
         }
-        !self.quit.is_set() && !self.opts.interrupt.is_set()
+        !self.stopping()
+    }
+
+    /// Whether the walk is ending: stopped (a fatal error) or interrupted.
+    fn stopping(&self) -> bool {
+        self.quit.is_set() || self.opts.interrupt.is_set()
     }
 
     /// Records a permanent failure of one path; the walk goes on.
